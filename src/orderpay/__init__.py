@@ -1,0 +1,1 @@
+"""orderpay: card payments for a food-ordering marketplace, through Stripe and Stripe Connect."""

@@ -1,0 +1,3 @@
+from orderpay.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""The FastAPI application: routers, the one error renderer, request ids and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
+from orderpay.cards.service import CardService
+from orderpay.db import Database
+from orderpay.errors import BadRequest, OrderpayError
+from orderpay.metrics import REQUEST_SECONDS, REQUESTS
+from orderpay.payments.service import PaymentService
+from orderpay.refunds.service import RefundService
+from orderpay.settings import Settings, get_settings
+from orderpay.stripe_gateway import StripeGateway
+from orderpay.webhooks.service import WebhookService
+
+log = logging.getLogger("orderpay")
+
+
+def render_error(error: OrderpayError) -> JSONAPIResponse:
+    return JSONAPIResponse(error_document(error), status_code=error.status, headers=error.headers)
+
+
+async def _orderpay_error(_request: Request, exc: OrderpayError) -> Response:
+    return render_error(exc)
+
+
+async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    error = OrderpayError(str(exc.detail), status=exc.status_code,
+                          code=codes.get(exc.status_code, "http_error"), title=str(exc.detail))
+    error.headers = dict(exc.headers or {})
+    return render_error(error)
+
+
+async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+    first = exc.errors()[0] if exc.errors() else {}
+    return render_error(BadRequest(str(first.get("msg", "Invalid request")),
+                                   code="invalid_request"))
+
+
+class RequestContextMiddleware:
+    """X-Request-Id on every response, per-route metrics, and the last line of defence: an
+    unexpected exception becomes a JSON:API 500 with no stack trace (the trace goes to the
+    log with the request id)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value[:200]
+                break
+        if not request_id:
+            request_id = uuid.uuid4().hex.encode()
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message):
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error, request %s", request_id.decode(errors="replace"))
+            if not response_started:
+                body = orjson.dumps({"errors": [{
+                    "status": "500", "code": "internal_error", "title": "Internal error",
+                    "detail": f"Something went wrong; quote request id "
+                              f"{request_id.decode(errors='replace')}.",
+                }]})
+                await send_with_id({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send({"type": "http.response.body", "body": body})
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            REQUEST_SECONDS.labels(scope["method"], path).observe(time.perf_counter() - started)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        db = Database(settings.database_url, settings.database_pool_size)
+        gateway = StripeGateway(settings)
+        app.state.settings = settings
+        app.state.db = db
+        app.state.gateway = gateway
+        app.state.payments = PaymentService(db=db, gateway=gateway, settings=settings)
+        app.state.cards = CardService(db=db, gateway=gateway, settings=settings)
+        app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
+        app.state.webhooks = WebhookService(db=db, gateway=gateway)
+        try:
+            yield
+        finally:
+            await gateway.close()
+            await db.dispose()
+
+    app = FastAPI(title="orderpay", version="1", lifespan=lifespan,
+                  default_response_class=JSONAPIResponse)
+    app.add_exception_handler(OrderpayError, _orderpay_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(RequestContextMiddleware)
+
+    from orderpay.api import operations
+    from orderpay.cards.endpoints import router as cards_router
+    from orderpay.orders.endpoints import router as orders_router
+    from orderpay.payments.endpoints import router as payments_router
+    from orderpay.refunds.endpoints import router as refunds_router
+    from orderpay.webhooks.endpoints import router as webhooks_router
+
+    for router in (orders_router, cards_router, payments_router, refunds_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(webhooks_router, prefix="/api/v1")
+    app.include_router(operations.router)
+    return app

@@ -1,0 +1,36 @@
+"""Request-scoped dependencies: the caller's token and the process's shared services."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from orderpay.db import Database
+from orderpay.errors import Unauthorized
+from orderpay.idempotency.service import validate_key
+from orderpay.stripe_gateway import StripeGateway
+from orderpay.users.service import hash_token
+
+
+def token_hash(request: Request) -> str:
+    """The sha256 of the bearer token; the user is looked up inside the request's own
+    transaction (one round trip fewer than a separate lookup)."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("Send Authorization: Bearer <token>.")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("Send Authorization: Bearer <token>.")
+    return hash_token(token)
+
+
+def idempotency_key(request: Request) -> str | None:
+    return validate_key(request.headers.get("idempotency-key"))
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def gateway(request: Request) -> StripeGateway:
+    return request.app.state.gateway

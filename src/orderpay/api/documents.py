@@ -1,0 +1,210 @@
+"""JSON:API request documents in, response documents out.
+
+Reading a body enforces the transport rules of API.md (size, media types, form encodings)
+before anything is parsed; the helpers below then check the document's shape and report each
+problem with a JSON:API `source.pointer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from orderpay.api.forms import FormDecodeError, decode_form
+from orderpay.errors import (
+    BadRequest,
+    Conflict,
+    OrderpayError,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
+JSON_TYPES = {JSONAPI_MEDIA_TYPE, "application/json"}
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+class JSONAPIResponse(Response):
+    media_type = JSONAPI_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        if content is None:
+            return b""
+        return orjson.dumps(content)
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES} bytes.")
+        except ValueError:
+            raise BadRequest("Content-Length is not a number.") from None
+    chunks: list[bytes] = []
+    size = 0
+    # Chunked bodies have no Content-Length: count while reading and stop at the limit.
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _invalid_document(detail: str, pointer: str = "") -> BadRequest:
+    return BadRequest(detail, code="invalid_document", title="Invalid JSON:API document",
+                      pointer=pointer)
+
+
+async def read_document(request: Request) -> dict[str, Any]:
+    """The request's JSON:API document as a dict with an object `data`, whatever its encoding."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type not in JSON_TYPES and media_type not in FORM_TYPES:
+        raise UnsupportedMediaType(
+            "Send application/vnd.api+json, application/json, "
+            "application/x-www-form-urlencoded or multipart/form-data."
+        )
+    body = await read_body(request)
+    if media_type in JSON_TYPES:
+        try:
+            document = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise BadRequest("The body is not valid JSON.", code="invalid_json",
+                             title="Malformed JSON") from None
+    elif media_type == "multipart/form-data":
+        document = await _decode_multipart(request, body)
+    else:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                              strict_parsing=bool(body), max_num_fields=1000)
+            document = decode_form(pairs)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadRequest(f"The form does not decode: {exc}", code="invalid_form",
+                             title="Malformed form") from None
+    if not isinstance(document, dict):
+        raise _invalid_document("The document must be a JSON object.")
+    if "data" not in document:
+        raise _invalid_document("The document must have a `data` member.")
+    if not isinstance(document["data"], dict):
+        raise _invalid_document("`data` must be a resource object.", "/data")
+    return document
+
+
+async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
+    async def stream():
+        yield body
+
+    try:
+        form = await MultiPartParser(request.headers, stream(), max_files=0).parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"The form does not decode: {exc.message}", code="invalid_form",
+                         title="Malformed form") from None
+    try:
+        pairs = []
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                raise FormDecodeError("files are not accepted")
+            pairs.append((key, value))
+        return decode_form(pairs)
+    except FormDecodeError as exc:
+        raise BadRequest(f"The form does not decode: {exc}", code="invalid_form",
+                         title="Malformed form") from None
+
+
+def _type_names(singular: str) -> set[str]:
+    return {singular, singular + "s"}
+
+
+def resource(document: dict[str, Any], type_name: str, allowed: Iterable[str]) -> tuple[
+    dict[str, Any], dict[str, Any]
+]:
+    """Checks `data.type` and `data.attributes` and returns (attributes, relationships)."""
+    data = document["data"]
+    if "type" not in data:
+        raise Unprocessable("`data.type` is required.", code="missing_type", pointer="/data/type")
+    if data["type"] != type_name:
+        raise Conflict(f"`data.type` must be {type_name!r}.", code="type_mismatch",
+                       title="Type mismatch", pointer="/data/type")
+    attributes = data.get("attributes", {})
+    if attributes is None:
+        attributes = {}
+    if not isinstance(attributes, dict):
+        raise _invalid_document("`data.attributes` must be an object.", "/data/attributes")
+    relationships = data.get("relationships", {})
+    if relationships is None:
+        relationships = {}
+    if not isinstance(relationships, dict):
+        raise _invalid_document("`data.relationships` must be an object.", "/data/relationships")
+    allowed = set(allowed)
+    unknown = [
+        Unprocessable(f"Unknown attribute {name!r}.", code="unknown_attribute",
+                      title="Unknown attribute", pointer=f"/data/attributes/{name}")
+        for name in attributes
+        if name not in allowed
+    ]
+    if unknown:
+        first, *rest = unknown
+        first.extra_errors = rest
+        raise first
+    return attributes, relationships
+
+
+def relationship_id(
+    relationships: dict[str, Any], name: str, type_singular: str, *, missing_code: str
+) -> str:
+    """The id of a to-one relationship, in the JSON:API form `{"data": {…}}` or the flat form
+    of the original documentation `{"type": …, "id": …}`; the type singular or plural."""
+    pointer = f"/data/relationships/{name}"
+    value = relationships.get(name)
+    if value is None:
+        raise Unprocessable(f"`relationships.{name}` is required.", code=missing_code,
+                            title=f"Missing {name}", pointer=pointer)
+    if not isinstance(value, dict):
+        raise Unprocessable(f"`relationships.{name}` must be an object.",
+                            code="invalid_relationship", pointer=pointer)
+    if "data" in value:
+        value = value["data"]
+        pointer += "/data"
+        if not isinstance(value, dict):
+            raise Unprocessable(f"`relationships.{name}.data` must be a resource identifier.",
+                                code="invalid_relationship", pointer=pointer)
+    if "id" not in value:
+        raise Unprocessable(f"`relationships.{name}` needs an `id`.", code=missing_code,
+                            title=f"Missing {name}", pointer=pointer + "/id")
+    rel_type = value.get("type")
+    if rel_type is not None and rel_type not in _type_names(type_singular):
+        raise Conflict(f"The {name} relationship must have type {type_singular!r}.",
+                       code="type_mismatch", title="Type mismatch", pointer=pointer + "/type")
+    rel_id = value["id"]
+    if not isinstance(rel_id, str) or not rel_id:
+        raise Unprocessable("Resource ids are non-empty strings.", code="invalid_id",
+                            title="Invalid id", pointer=pointer + "/id")
+    return rel_id
+
+
+def parse_id(raw: str) -> int | None:
+    """Our ids are opaque strings to clients; internally integers. Anything else is unknown."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return None
+
+
+def error_document(error: OrderpayError) -> dict[str, Any]:
+    return {"errors": [e.to_json() for e in error.all_errors()]}
+
+
+def isoformat(value) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z")

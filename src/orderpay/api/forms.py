@@ -1,0 +1,84 @@
+"""Decoding of form bodies with bracketed keys into the JSON document they stand for.
+
+The original Create Payment documentation marks its members *formData*, so clients may send
+`data[attributes][stripe_token]=pm_…` or `data[attributes][elements][][product_id]=3`
+(Rack/PHP conventions). This turns such pairs into `{"data": {"attributes": {...}}}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+
+
+class FormDecodeError(ValueError):
+    pass
+
+
+def _split_key(key: str) -> list[str]:
+    head, bracket, rest = key.partition("[")
+    if not head:
+        raise FormDecodeError(f"form key {key!r} has no name")
+    if not bracket:
+        return [head]
+    rest = "[" + rest
+    segments = _SEGMENT.findall(rest)
+    if "".join(f"[{s}]" for s in segments) != rest:
+        raise FormDecodeError(f"form key {key!r} is not of the form name[a][b]")
+    return [head, *segments]
+
+
+_APPEND = object()  # marks a list built from `[]` segments
+
+
+def _insert(container: dict, path: list[str], value: Any, key: str) -> None:
+    node: Any = container
+    for i, segment in enumerate(path):
+        last = i == len(path) - 1
+        if segment == "":
+            # `name[]...`: an array; `name[][field]` fills the last element until a field repeats.
+            if not isinstance(node, _AppendList):
+                raise FormDecodeError(f"form key {key!r} mixes array and object forms")
+            if last:
+                node.append(value)
+                return
+            nxt = path[i + 1]
+            if not node or not isinstance(node[-1], dict) or nxt in node[-1] or nxt == "":
+                node.append({})
+            node = node[-1]
+            continue
+        if not isinstance(node, dict):
+            raise FormDecodeError(f"form key {key!r} conflicts with another key")
+        if last:
+            if segment in node:
+                raise FormDecodeError(f"form key {key!r} is given twice")
+            node[segment] = value
+            return
+        child_is_list = path[i + 1] == ""
+        if segment not in node:
+            node[segment] = _AppendList() if child_is_list else {}
+        node = node[segment]
+
+
+class _AppendList(list):
+    pass
+
+
+def _finish(node: Any) -> Any:
+    """Turn `{"0": …, "1": …}` into lists (indexed form) and plain-list the append lists."""
+    if isinstance(node, list):
+        return [_finish(v) for v in node]
+    if isinstance(node, dict):
+        if node and all(k.isdigit() for k in node):
+            return [_finish(node[k]) for k in sorted(node, key=int)]
+        return {k: _finish(v) for k, v in node.items()}
+    return node
+
+
+def decode_form(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        _insert(document, _split_key(key), value, key)
+    return _finish(document)

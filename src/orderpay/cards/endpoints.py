@@ -1,0 +1,106 @@
+"""Cards over HTTP: save, list, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.engine import Row
+from starlette.responses import Response
+
+from orderpay.api import deps
+from orderpay.api.documents import (
+    JSONAPIResponse,
+    isoformat,
+    parse_id,
+    read_document,
+    resource,
+)
+from orderpay.api.pagination import Page, list_document, page
+from orderpay.errors import Unprocessable
+from orderpay.idempotency.service import (
+    IdempotencyRequest,
+    StoredResponse,
+    request_hash,
+    run_idempotent,
+)
+from orderpay.users import service as users_service
+
+router = APIRouter(tags=["cards"])
+
+
+def card_resource(card: Row) -> dict[str, Any]:
+    return {
+        "type": "cards",
+        "id": str(card.id),
+        "attributes": {
+            "stripe_payment_method_id": card.stripe_payment_method_id,
+            "brand": card.brand,
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+            "created_at": isoformat(card.created_at),
+        },
+        "links": {"self": f"/api/v1/cards/{card.id}"},
+    }
+
+
+def stored_to_response(stored: StoredResponse, replayed: bool) -> Response:
+    headers = {"Location": stored.location} if stored.location else {}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(stored.body, status_code=stored.status, headers=headers,
+                    media_type="application/vnd.api+json")
+
+
+@router.post("/cards", status_code=201)
+async def save_card(
+    request: Request,
+    token_hash: str = Depends(deps.token_hash),
+    idempotency_key: str | None = Depends(deps.idempotency_key),
+) -> Response:
+    document = await read_document(request)
+    attributes, _ = resource(document, "cards", ("stripe_token",))
+    token = attributes.get("stripe_token")
+    if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
+        raise Unprocessable("stripe_token is a Stripe PaymentMethod id (pm_…).",
+                            code="missing_payment_source" if token is None
+                            else "invalid_payment_source",
+                            pointer="/data/attributes/stripe_token")
+    app = request.app
+
+    async def work(user):
+        card, created = await app.state.cards.save(user=user, stripe_token=token)
+        body = orjson.dumps({"data": card_resource(card)})
+        return StoredResponse(201 if created else 200, body, f"/api/v1/cards/{card.id}")
+
+    settings = app.state.settings
+    stored, replayed = await run_idempotent(
+        app.state.db, token_hash=token_hash, endpoint="cards",
+        request=IdempotencyRequest(idempotency_key, request_hash(document))
+        if idempotency_key else None,
+        ttl_seconds=settings.idempotency_key_ttl_seconds,
+        lock_timeout_seconds=settings.idempotency_lock_timeout_seconds, work=work,
+    )
+    return stored_to_response(stored, replayed)
+
+
+@router.get("/cards")
+async def list_cards(request: Request, token_hash: str = Depends(deps.token_hash),
+                     paging: Page = Depends(page)) -> JSONAPIResponse:
+    async with request.app.state.db.connect() as conn:
+        user = await users_service.authenticate(conn, token_hash=token_hash)
+    total, rows = await request.app.state.cards.list(user=user, limit=paging.size,
+                                                     offset=paging.offset)
+    return JSONAPIResponse(list_document(request, paging, total,
+                                         [card_resource(r) for r in rows]))
+
+
+@router.delete("/cards/{card_id}", status_code=204)
+async def delete_card(card_id: str, request: Request,
+                      token_hash: str = Depends(deps.token_hash)) -> Response:
+    async with request.app.state.db.connect() as conn:
+        user = await users_service.authenticate(conn, token_hash=token_hash)
+    await request.app.state.cards.delete(user=user, card_id=parse_id(card_id))
+    return Response(status_code=204)

@@ -1,0 +1,207 @@
+"""Client Idempotency-Keys, with Stripe's rules, kept in the database so they hold across
+processes and hosts.
+
+A key is claimed inside the request's first transaction: the unique (user, endpoint, key)
+row is the lock. If that transaction rolls back (the request failed validation), the key is
+forgotten, as Stripe does; once committed, the request owns it until it stores its response
+(replayed to every later request with the same body) or releases it (a retry may finish the
+work). A lock older than `lock_timeout` belongs to a dead process and may be taken over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderpay.db import dialect_insert, utcnow
+from orderpay.errors import Conflict, Unprocessable
+from orderpay.idempotency.models import IdempotencyKey
+
+keys = IdempotencyKey.__table__
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: bytes
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    key_id: int
+    # "new": first use; "resume": an earlier request with this key ended without a stored
+    # response (or died): finish its work; "replay": answer with `response`.
+    kind: str
+    response: StoredResponse | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    key: str
+    request_hash: str
+
+
+def request_hash(document: Any) -> str:
+    """The same document hashes the same whatever its encoding (JSON, form) or key order."""
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def validate_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not raw or len(raw) > MAX_KEY_LENGTH or not raw.isprintable():
+        raise Unprocessable(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            code="invalid_idempotency_key",
+            title="Invalid Idempotency-Key",
+        )
+    return raw
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    user_id: int,
+    endpoint: str,
+    request: IdempotencyRequest,
+    ttl_seconds: float,
+    lock_timeout_seconds: float,
+) -> Claim:
+    now = utcnow()
+    inserted = await conn.execute(
+        dialect_insert(conn, keys)
+        .values(
+            user_id=user_id,
+            endpoint=endpoint,
+            key=request.key,
+            request_hash=request.request_hash,
+            locked_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
+        .returning(keys.c.id)
+    )
+    key_id = inserted.scalar()
+    if key_id is not None:
+        return Claim(key_id, "new")
+
+    row = (
+        await conn.execute(
+            select(keys).where(
+                keys.c.user_id == user_id, keys.c.endpoint == endpoint, keys.c.key == request.key
+            )
+        )
+    ).one()
+    if row.created_at < now - timedelta(seconds=ttl_seconds):
+        # Expired: the key starts a new life, as if never seen.
+        await conn.execute(delete(keys).where(keys.c.id == row.id))
+        return await claim(conn, user_id=user_id, endpoint=endpoint, request=request,
+                           ttl_seconds=ttl_seconds, lock_timeout_seconds=lock_timeout_seconds)
+    if row.request_hash != request.request_hash:
+        raise Unprocessable(
+            "This Idempotency-Key was used with a different request body.",
+            code="idempotency_key_reused",
+            title="Idempotency-Key reused",
+        )
+    if row.response_status is not None:
+        return Claim(row.id, "replay",
+                     StoredResponse(row.response_status, row.response_body, row.response_location))
+    stale = now - timedelta(seconds=lock_timeout_seconds)
+    taken = await conn.execute(
+        update(keys)
+        .where(
+            keys.c.id == row.id,
+            keys.c.response_status.is_(None),
+            (keys.c.locked_at.is_(None)) | (keys.c.locked_at < stale),
+        )
+        .values(locked_at=now)
+        .returning(keys.c.id)
+    )
+    if taken.scalar() is None:
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed.",
+            code="idempotency_key_in_use",
+            title="Idempotency-Key in use",
+        )
+    return Claim(row.id, "resume")
+
+
+async def complete(conn: AsyncConnection, *, key_id: int, response: StoredResponse) -> None:
+    await conn.execute(
+        update(keys)
+        .where(keys.c.id == key_id)
+        .values(
+            response_status=response.status,
+            response_body=response.body,
+            response_location=response.location,
+            locked_at=None,
+        )
+    )
+
+
+async def release(conn: AsyncConnection, *, key_id: int) -> None:
+    """The work is unfinished (Stripe did not answer): a retry with this key may finish it."""
+    await conn.execute(update(keys).where(keys.c.id == key_id).values(locked_at=None))
+
+
+async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    result = await conn.execute(delete(keys).where(keys.c.created_at < cutoff))
+    return result.rowcount or 0
+
+
+async def run_idempotent(
+    db,
+    *,
+    token_hash: str,
+    endpoint: str,
+    request: IdempotencyRequest | None,
+    ttl_seconds: float,
+    lock_timeout_seconds: float,
+    work,
+) -> tuple[StoredResponse, bool]:
+    """Runs `work(user)` at most once per Idempotency-Key (for endpoints off the payment hot
+    path: orders, cards). Returns (response, replayed).
+
+    The key is claimed and committed first, so a concurrent duplicate sees it in use; a
+    request that fails validation (a 4xx raised by `work`) forgets the key, as Stripe does;
+    one that cannot finish (5xx) leaves it for a retry to finish (`work` must itself be safe
+    to repeat, which the Stripe idempotency keys derived from our records make it).
+    """
+    from orderpay.errors import OrderpayError
+    from orderpay.users.service import authenticate
+
+    async with db.transaction() as conn:
+        user = await authenticate(conn, token_hash=token_hash)
+        claimed = None
+        if request is not None:
+            claimed = await claim(conn, user_id=user.id, endpoint=endpoint, request=request,
+                                  ttl_seconds=ttl_seconds,
+                                  lock_timeout_seconds=lock_timeout_seconds)
+            if claimed.kind == "replay":
+                return claimed.response, True
+    try:
+        response = await work(user)
+    except BaseException as exc:
+        if claimed is not None:
+            async with db.transaction() as conn:
+                if isinstance(exc, OrderpayError) and exc.status < 500:
+                    await conn.execute(delete(keys).where(keys.c.id == claimed.key_id))
+                else:
+                    await release(conn, key_id=claimed.key_id)
+        raise
+    if claimed is not None:
+        async with db.transaction() as conn:
+            if response.status >= 500:
+                await release(conn, key_id=claimed.key_id)
+            else:
+                await complete(conn, key_id=claimed.key_id, response=response)
+    return response, False

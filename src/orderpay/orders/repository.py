@@ -1,0 +1,77 @@
+"""All SQL of the orders domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderpay.businesses.repository import member_business_ids
+from orderpay.db import utcnow
+from orderpay.orders.models import Order, OrderElement
+
+orders = Order.__table__
+elements = OrderElement.__table__
+
+
+async def insert_order(conn: AsyncConnection, *, element_rows: list[dict], **values) -> Row:
+    now = utcnow()
+    order = (
+        await conn.execute(
+            insert(orders).values(created_at=now, updated_at=now, **values).returning(orders)
+        )
+    ).one()
+    await conn.execute(insert(elements), [{"order_id": order.id, **e} for e in element_rows])
+    return order
+
+
+async def by_id(conn: AsyncConnection, order_id: int) -> Row | None:
+    return (await conn.execute(select(orders).where(orders.c.id == order_id))).first()
+
+
+async def by_id_for_update(conn: AsyncConnection, order_id: int) -> Row | None:
+    query = select(orders).where(orders.c.id == order_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def elements_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[Row]]:
+    result: dict[int, list[Row]] = {order_id: [] for order_id in order_ids}
+    query = select(elements).where(elements.c.order_id.in_(order_ids)).order_by(elements.c.id)
+    for row in await conn.execute(query):
+        result[row.order_id].append(row)
+    return result
+
+
+def _visible_to(user_id: int):
+    return or_(orders.c.customer_id == user_id,
+               orders.c.business_id.in_(member_business_ids(user_id)))
+
+
+async def visible(conn: AsyncConnection, *, user_id: int, limit: int, offset: int) -> list[Row]:
+    query = (
+        select(orders)
+        .where(_visible_to(user_id))
+        .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(await conn.execute(query))
+
+
+async def count_visible(conn: AsyncConnection, *, user_id: int) -> int:
+    query = select(func.count()).select_from(orders).where(_visible_to(user_id))
+    return (await conn.execute(query)).scalar_one()
+
+
+async def mark_rejected(conn: AsyncConnection, *, order_id: int, from_states: tuple[str, ...],
+                        reject_reason: str, other_rejection_reason: str | None) -> Row | None:
+    result = await conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.state.in_(from_states))
+        .values(state="rejected", reject_reason=reject_reason,
+                other_rejection_reason=other_rejection_reason, updated_at=utcnow())
+        .returning(orders)
+    )
+    return result.first()

@@ -1,0 +1,85 @@
+"""Payments over HTTP: Create Payment and reading one payment."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from orderpay.api import deps
+from orderpay.api.documents import JSONAPIResponse, parse_id, read_document
+from orderpay.errors import NotFound
+from orderpay.idempotency.service import IdempotencyRequest, StoredResponse, request_hash
+from orderpay.payments import schemas
+from orderpay.payments.service import PaymentService, Replay
+from orderpay.users import service as users_service
+
+router = APIRouter(tags=["payments"])
+
+
+def _service(request: Request) -> PaymentService:
+    return request.app.state.payments
+
+
+def _response(stored: StoredResponse, *, replayed: bool = False, headers=None) -> Response:
+    headers = dict(headers or {})
+    if stored.location:
+        headers["Location"] = stored.location
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(stored.body, status_code=stored.status, headers=headers,
+                    media_type="application/vnd.api+json")
+
+
+@router.post("/payments", status_code=201)
+async def create_payment(
+    request: Request,
+    token_hash: str = Depends(deps.token_hash),
+    idempotency_key: str | None = Depends(deps.idempotency_key),
+) -> Response:
+    document = await read_document(request)
+    order_id, source = schemas.parse_create(document)
+    service = _service(request)
+    idem = IdempotencyRequest(idempotency_key, request_hash(document)) if idempotency_key else None
+    result = await service.create(
+        token_hash=token_hash, order_id=order_id, source=source, idempotency_request=idem,
+        render=schemas.render_outcome,
+    )
+    if isinstance(result, Replay):
+        return await _replay(service, result.response)
+    headers = {}
+    if result.status == 503:
+        headers["Retry-After"] = str(service.settings.retry_after_seconds)
+    return _response(result, headers=headers)
+
+
+async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
+    headers = {}
+    if stored.status == 503:
+        headers["Retry-After"] = str(service.settings.retry_after_seconds)
+    if stored.status == 201:
+        body = orjson.loads(stored.body)
+        attributes = body["data"]["attributes"]
+        if attributes["state"] == "requires_action":
+            # The stored copy has no client_secret (a secret is never stored): fetch it again.
+            async with service.db.connect() as conn:
+                from orderpay.payments import repository
+
+                payment = await repository.by_id(conn, int(body["data"]["id"]))
+            attributes["client_secret"] = await service.client_secret(payment)
+            stored = StoredResponse(stored.status, orjson.dumps(body), stored.location)
+    return _response(stored, replayed=True, headers=headers)
+
+
+@router.get("/payments/{payment_id}")
+async def get_payment(
+    payment_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+) -> JSONAPIResponse:
+    service = _service(request)
+    async with service.db.connect() as conn:
+        user = await users_service.authenticate(conn, token_hash=token_hash)
+    pid = parse_id(payment_id)
+    if pid is None:
+        raise NotFound("No such payment.")
+    payment, client_secret = await service.get(user_id=user.id, payment_id=pid)
+    return JSONAPIResponse({"data": schemas.payment_resource(payment, client_secret)})

@@ -1,0 +1,75 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orderpay.db import Base, BigId, UTCDateTime
+
+PAYMENT_STATES = (
+    "processing",
+    "requires_action",
+    "succeeded",
+    "failed",
+    "canceled",
+    "partially_refunded",
+    "refunded",
+    "disputed",
+)
+# States in which a payment holds (or may still take) the order's money: at most one per order.
+LIVE_STATES = ("processing", "requires_action", "succeeded")
+_LIVE_PREDICATE = text("state IN ('processing', 'requires_action', 'succeeded')")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('processing', 'requires_action', 'succeeded', 'failed', 'canceled',"
+            " 'partially_refunded', 'refunded', 'disputed')",
+            name="state",
+        ),
+        CheckConstraint("amount_cents > 0", name="amount_cents"),
+        CheckConstraint("refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refunded"),
+        # The database itself refuses a second live payment of an order, whatever number of
+        # processes race: this index, not application code, is what makes a double charge
+        # impossible to record.
+        Index(
+            "uq_payments_live_order",
+            "order_id",
+            unique=True,
+            postgresql_where=_LIVE_PREDICATE,
+            sqlite_where=_LIVE_PREDICATE,
+        ),
+        Index(
+            "ix_payments_unsettled",
+            "updated_at",
+            postgresql_where=text("state IN ('processing', 'requires_action')"),
+            sqlite_where=text("state IN ('processing', 'requires_action')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(32))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    application_fee_cents: Mapped[int | None] = mapped_column(Integer)
+    destination_account_id: Mapped[str | None] = mapped_column(String(255))
+    # What we asked Stripe to charge: a PaymentMethod/Source/card id (never a secret). NULL
+    # until a single-use `tok_…` has been turned into a reusable card of the customer.
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    # JSON for Stripe.js. The PaymentIntent's client_secret is a secret: it is never stored,
+    # only passed through from Stripe to the customer.
+    next_action: Mapped[str | None] = mapped_column(Text)
+    # The Idempotency-Key that created it, so a retry with that key finishes this payment.
+    idempotency_key_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,50 @@
+"""Configuration, read once from the environment (12-factor)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The local Stripe (`localstripe`) that `make run` starts; production sets STRIPE_API_BASE
+# to https://api.stripe.com or leaves it unset in the deployment's environment file.
+LOCAL_STRIPE_API_BASE = "http://127.0.0.1:8420"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = f"sqlite+aiosqlite:///{Path.cwd() / 'orderpay.sqlite3'}"
+    # Connections per server process. Payments hold a connection only for their two short
+    # transactions, never across a Stripe call, so a small pool serves many requests in flight.
+    database_pool_size: int = 20
+
+    stripe_secret_key: str = "sk_test_orderpay_local"
+    stripe_api_base: str = LOCAL_STRIPE_API_BASE
+    stripe_webhook_secret: str = "whsec_orderpay_local"
+    # Stripe's API version this code was written against; sent on every call so that a change
+    # of the account's default version cannot change the shape of what we parse.
+    stripe_api_version: str = "2026-10-28.endive"
+    # The client is answered within this many seconds, whatever Stripe does; past it the
+    # payment stays `processing` and is settled later (GET, webhook or `orderpay reconcile`).
+    stripe_deadline_seconds: float = 20.0
+    stripe_request_timeout_seconds: float = 10.0
+    stripe_max_network_retries: int = 2
+    # Concurrent connections to Stripe per process (aiohttp's default of 100 would cap
+    # throughput at 100 / Stripe latency per process).
+    stripe_max_connections: int = 1000
+
+    # How long an Idempotency-Key is remembered (Stripe's rule: 24 h).
+    idempotency_key_ttl_seconds: int = 24 * 3600
+    # A request that holds a key longer than this is presumed dead (its process crashed),
+    # so a retry with the same key may take the key over and settle the payment.
+    idempotency_lock_timeout_seconds: float = 90.0
+
+    retry_after_seconds: int = 5
+    # Only for the crash-safety tests: pause for this many seconds after Stripe answered and
+    # before the outcome is committed, so a test can SIGKILL the process in that window.
+    test_pause_before_outcome_commit_seconds: float = 0.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

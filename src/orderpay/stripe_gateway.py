@@ -1,0 +1,404 @@
+"""The one module that talks to Stripe.
+
+Every mutating call carries an idempotency key derived from our own record
+(`orderpay-payment-<id>-create`, …), never a random one: a retry of the same step, from any
+process, after any crash, is the same request to Stripe and cannot create a second
+PaymentIntent or a second refund. Callers get plain snapshots and three kinds of failure:
+`CardDeclined` (Stripe refused the card: nothing charged), `StripeRejected` (Stripe refused
+the request: nothing done), `StripeUnavailable` (we do not know what Stripe did: the payment
+stays in doubt and is settled later from Stripe's truth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import stripe
+
+from orderpay.metrics import STRIPE_SECONDS
+from orderpay.settings import Settings
+
+log = logging.getLogger(__name__)
+
+METADATA_PAYMENT_ID = "orderpay_payment_id"
+
+
+class StripeFailure(Exception):
+    def __init__(self, code: str, message: str, http_status: int | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+class CardDeclined(StripeFailure):
+    """The card was refused (402): Stripe charged nothing."""
+
+
+class StripeRejected(StripeFailure):
+    """Stripe refused the request itself (4xx): it did nothing."""
+
+
+class StripeUnavailable(StripeFailure):
+    """No usable answer (network, timeout, 5xx, 429 past the deadline): Stripe may have acted."""
+
+
+@dataclass(frozen=True)
+class IntentSnapshot:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str | None
+    next_action: dict[str, Any] | None
+    payment_method_id: str | None
+    card_brand: str | None
+    card_last4: str | None
+    failure_code: str | None
+    failure_message: str | None
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CardSnapshot:
+    payment_method_id: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+
+
+def payment_key(payment_id: int, step: str) -> str:
+    return f"orderpay-payment-{payment_id}-{step}"
+
+
+def _as_dict(obj: Any) -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj
+    return obj.to_dict_recursive() if hasattr(obj, "to_dict_recursive") else obj.to_dict()
+
+
+def _card_fields(payment_method: Any) -> tuple[str | None, str | None, str | None]:
+    """(id, brand, last4) of an expanded PaymentMethod, Card or Source."""
+    pm = _as_dict(payment_method) if not isinstance(payment_method, str) else None
+    if pm is None:
+        return payment_method, None, None
+    card = pm.get("card") if isinstance(pm.get("card"), dict) else pm
+    return pm.get("id"), card.get("brand"), card.get("last4")
+
+
+def snapshot(intent: Any) -> IntentSnapshot:
+    data = _as_dict(intent)
+    pm_id, brand, last4 = _card_fields(data.get("payment_method"))
+    error = data.get("last_payment_error") or {}
+    brand = brand.lower() if isinstance(brand, str) else brand
+    return IntentSnapshot(
+        id=data["id"],
+        status=data["status"],
+        amount=data.get("amount"),
+        currency=data.get("currency"),
+        client_secret=data.get("client_secret"),
+        next_action=data.get("next_action"),
+        payment_method_id=pm_id,
+        card_brand=brand,
+        card_last4=last4,
+        failure_code=error.get("decline_code") or error.get("code"),
+        failure_message=error.get("message"),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def decline_code(error: stripe.StripeError) -> str:
+    """Stripe's most specific reason: `insufficient_funds` rather than `card_declined`."""
+    specific = getattr(error, "decline_code", None) or (error.json_body or {}).get(
+        "error", {}
+    ).get("decline_code")
+    if specific and specific != "generic_decline":
+        return specific
+    return error.code or "card_declined"
+
+
+class StripeGateway:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: stripe.StripeClient | None = None
+        self._http: stripe.AIOHTTPClient | None = None
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        if self._client is None:
+            # Built on first use, inside the running event loop that aiohttp's connector needs.
+            connector = aiohttp.TCPConnector(
+                limit=self.settings.stripe_max_connections, keepalive_timeout=30
+            )
+            self._http = stripe.AIOHTTPClient(
+                timeout=self.settings.stripe_request_timeout_seconds, connector=connector
+            )
+            self._client = stripe.StripeClient(
+                self.settings.stripe_secret_key,
+                base_addresses={"api": self.settings.stripe_api_base},
+                stripe_version=self.settings.stripe_api_version,
+                http_client=self._http,
+                max_network_retries=self.settings.stripe_max_network_retries,
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close_async()
+        self._client = self._http = None
+
+    async def _call(self, operation: str, fn, *args, **kwargs):
+        """One Stripe call with our error classification. The SDK already retries network
+        errors, 409 and 5xx with the same idempotency key; a plain 429 it does not retry, so
+        we retry it here, honouring Retry-After, until the caller's deadline cancels us."""
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            result = "ok"
+            try:
+                return await fn(*args, **kwargs)
+            except stripe.RateLimitError as exc:
+                result = "rate_limited"
+                attempt += 1
+                delay = _retry_after(exc) or min(0.25 * 2 ** (attempt - 1), 4.0)
+                log.warning("stripe %s rate limited; retrying in %.2fs", operation, delay)
+                await asyncio.sleep(delay)
+            except stripe.CardError as exc:
+                result = "declined"
+                raise CardDeclined(decline_code(exc), exc.user_message or str(exc), 402) from None
+            except stripe.IdempotencyError as exc:
+                # The same key with other parameters: a bug of ours, and Stripe may hold a
+                # request under that key. Never treat it as "nothing happened".
+                result = "error"
+                raise StripeUnavailable("idempotency_error", str(exc), exc.http_status) from None
+            except (stripe.APIConnectionError, stripe.APIError) as exc:
+                result = "unavailable"
+                raise StripeUnavailable("stripe_unavailable", str(exc), exc.http_status) from None
+            except stripe.StripeError as exc:
+                status = exc.http_status or 0
+                if status == 409 or status >= 500:
+                    result = "unavailable"
+                    raise StripeUnavailable("stripe_unavailable", str(exc), status) from None
+                result = "rejected"
+                raise StripeRejected(exc.code or "invalid_request", exc.user_message or str(exc),
+                                     status) from None
+            except (aiohttp.ClientError, OSError) as exc:
+                result = "unavailable"
+                raise StripeUnavailable("stripe_unavailable", str(exc)) from None
+            finally:
+                STRIPE_SECONDS.labels(operation, result).observe(time.perf_counter() - started)
+
+    # -- customers and cards ---------------------------------------------------------------
+
+    async def create_customer(self, *, user_id: int, email: str) -> str:
+        customer = await self._call(
+            "customer_create",
+            self.client.v1.customers.create_async,
+            {"email": email, "metadata": {"orderpay_user_id": str(user_id)}},
+            {"idempotency_key": f"orderpay-user-{user_id}-customer"},
+        )
+        return customer.id
+
+    async def attach_payment_method(
+        self, *, payment_method_id: str, customer_id: str, idempotency_key: str
+    ) -> CardSnapshot:
+        pm = await self._call(
+            "payment_method_attach",
+            self.client.v1.payment_methods.attach_async,
+            payment_method_id,
+            {"customer": customer_id},
+            {"idempotency_key": idempotency_key},
+        )
+        return _card_snapshot(pm)
+
+    async def attach_source(
+        self, *, customer_id: str, token: str, idempotency_key: str
+    ) -> CardSnapshot:
+        """A `tok_…`/`src_…` becomes a reusable card of the customer (`card_…`/`src_…`),
+        which a PaymentIntent accepts as its payment_method."""
+        source = await self._call(
+            "source_attach",
+            self.client.v1.customers.payment_sources.create_async,
+            customer_id,
+            {"source": token},
+            {"idempotency_key": idempotency_key},
+        )
+        return _card_snapshot(source)
+
+    async def detach_payment_method(self, *, payment_method_id: str, customer_id: str | None,
+                                    idempotency_key: str) -> None:
+        if payment_method_id.startswith("pm_") or customer_id is None:
+            await self._call(
+                "payment_method_detach",
+                self.client.v1.payment_methods.detach_async,
+                payment_method_id,
+                None,
+                {"idempotency_key": idempotency_key},
+            )
+        else:
+            await self._call(
+                "source_detach",
+                self.client.v1.customers.payment_sources.delete_async,
+                customer_id,
+                payment_method_id,
+                None,
+                {"idempotency_key": idempotency_key},
+            )
+
+    # -- payment intents -----------------------------------------------------------------
+
+    async def create_payment_intent(
+        self,
+        *,
+        payment_id: int,
+        order_id: int,
+        amount: int,
+        currency: str,
+        payment_method_id: str,
+        customer_id: str | None,
+        destination_account_id: str | None,
+        application_fee: int | None,
+    ) -> IntentSnapshot:
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency,
+            "payment_method": payment_method_id,
+            "payment_method_types": ["card"],
+            # Every PaymentIntent names its payment, so it can be found again when the
+            # response to this call is lost.
+            "metadata": {METADATA_PAYMENT_ID: str(payment_id), "orderpay_order_id": str(order_id)},
+        }
+        if customer_id:
+            params["customer"] = customer_id
+        if destination_account_id:
+            params["transfer_data"] = {"destination": destination_account_id}
+            params["application_fee_amount"] = application_fee or 0
+        intent = await self._call(
+            "payment_intent_create",
+            self.client.v1.payment_intents.create_async,
+            params,
+            {"idempotency_key": payment_key(payment_id, "create")},
+        )
+        return snapshot(intent)
+
+    async def confirm_payment_intent(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
+        intent = await self._call(
+            "payment_intent_confirm",
+            self.client.v1.payment_intents.confirm_async,
+            intent_id,
+            {"expand": ["payment_method"]},
+            {"idempotency_key": payment_key(payment_id, "confirm")},
+        )
+        return snapshot(intent)
+
+    async def retrieve_payment_intent(self, intent_id: str) -> IntentSnapshot:
+        intent = await self._call(
+            "payment_intent_retrieve",
+            self.client.v1.payment_intents.retrieve_async,
+            intent_id,
+            {"expand": ["payment_method"]},
+        )
+        return snapshot(intent)
+
+    async def cancel_payment_intent(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
+        intent = await self._call(
+            "payment_intent_cancel",
+            self.client.v1.payment_intents.cancel_async,
+            intent_id,
+            None,
+            {"idempotency_key": payment_key(payment_id, "cancel")},
+        )
+        return snapshot(intent)
+
+    async def find_payment_intent(self, *, payment_id: int) -> IntentSnapshot | None:
+        """The PaymentIntent created for our payment, found by its metadata, when we never
+        learned its id (the response to create was lost)."""
+        query = f"metadata['{METADATA_PAYMENT_ID}']:'{payment_id}'"
+        try:
+            found = await self._call(
+                "payment_intent_search",
+                self.client.v1.payment_intents.search_async,
+                {"query": query, "limit": 10},
+            )
+            candidates = list(found.data)
+        except StripeRejected:
+            # Stripe's search index is not everywhere (e.g. the local Stripe): page the list.
+            candidates = []
+            params: dict[str, Any] = {"limit": 100}
+            async for intent in await self._list_intents(params):
+                candidates.append(intent)
+        for intent in candidates:
+            if (intent.metadata or {}).get(METADATA_PAYMENT_ID) == str(payment_id):
+                return snapshot(intent)
+        return None
+
+    async def _list_intents(self, params):
+        page = await self._call(
+            "payment_intent_list", self.client.v1.payment_intents.list_async, params
+        )
+        return page.auto_paging_iter()
+
+    # -- refunds --------------------------------------------------------------------------
+
+    async def create_refund(
+        self, *, refund_id: int, intent_id: str, amount: int, reason: str | None
+    ) -> tuple[str, str]:
+        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount}
+        if reason:
+            params["reason"] = reason
+        refund = await self._call(
+            "refund_create",
+            self.client.v1.refunds.create_async,
+            params,
+            {"idempotency_key": f"orderpay-refund-{refund_id}"},
+        )
+        return refund.id, refund.status
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The verified event as a dict; raises ValueError when the signature does not hold."""
+        if not signature:
+            raise ValueError("missing Stripe-Signature")
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, self.settings.stripe_webhook_secret,
+                tolerance=300,
+            )
+        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            raise ValueError(str(exc)) from None
+        event = json.loads(payload)
+        if not isinstance(event, dict) or "id" not in event or "type" not in event:
+            raise ValueError("not a Stripe event")
+        return event
+
+
+def _card_snapshot(obj: Any) -> CardSnapshot:
+    data = _as_dict(obj)
+    card = data.get("card") if isinstance(data.get("card"), dict) else data
+    brand = card.get("brand")
+    return CardSnapshot(
+        payment_method_id=data["id"],
+        brand=brand.lower() if isinstance(brand, str) else None,
+        last4=card.get("last4"),
+        exp_month=card.get("exp_month"),
+        exp_year=card.get("exp_year"),
+    )
+
+
+def _retry_after(exc: stripe.StripeError) -> float | None:
+    headers = exc.headers or {}
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

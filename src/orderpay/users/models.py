@@ -1,0 +1,17 @@
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from orderpay.db import Base, BigId, UTCDateTime
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # sha256 of the bearer token: a leaked database does not leak working tokens.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

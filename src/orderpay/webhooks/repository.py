@@ -1,0 +1,43 @@
+"""All SQL of the webhook inbox."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderpay.db import dialect_insert, utcnow
+from orderpay.webhooks.models import StripeEvent
+
+events = StripeEvent.__table__
+
+
+async def store(conn: AsyncConnection, *, event_id: str, type: str, payload: str) -> bool:
+    """True when this event is new; the primary key makes a redelivery a no-op, whatever
+    process receives it."""
+    result = await conn.execute(
+        dialect_insert(conn, events)
+        .values(id=event_id, type=type, payload=payload, received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(events.c.id)
+    )
+    return result.scalar() is not None
+
+
+async def by_id(conn: AsyncConnection, event_id: str) -> Row | None:
+    return (await conn.execute(select(events).where(events.c.id == event_id))).first()
+
+
+async def mark_processed(conn: AsyncConnection, *, event_id: str) -> bool:
+    result = await conn.execute(
+        update(events)
+        .where(events.c.id == event_id, events.c.processed_at.is_(None))
+        .values(processed_at=utcnow())
+        .returning(events.c.id)
+    )
+    return result.scalar() is not None
+
+
+async def unprocessed(conn: AsyncConnection) -> list[Row]:
+    query = select(events).where(events.c.processed_at.is_(None)).order_by(events.c.received_at)
+    return list(await conn.execute(query))
