@@ -123,7 +123,8 @@ async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
 
 
 def _type_names(singular: str) -> set[str]:
-    return {singular, singular + "s"}
+    plural = singular + ("es" if singular.endswith("s") else "s")
+    return {singular, plural}
 
 
 def resource(document: dict[str, Any], type_name: str, allowed: Iterable[str]) -> tuple[
