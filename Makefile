@@ -1,0 +1,36 @@
+# orderpay: the two commands a newcomer runs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the API on 127.0.0.1:8000 with a local Stripe, a migrated SQLite database and demo data.
+run: $(STAMP)
+	./scripts/run-local.sh
+
+## The whole suite, on SQLite and on a throwaway PostgreSQL 15 cluster it starts itself.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -ra --durations=15
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src
+
+## Throughput, latency and exactly-once of Create Payment (docs/PERFORMANCE.md).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) orderpay.sqlite3* .pytest_cache
