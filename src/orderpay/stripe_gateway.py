@@ -337,8 +337,9 @@ class StripeGateway:
             async for intent in await self._list_intents(params):
                 candidates.append(intent)
         for intent in candidates:
-            if (intent.metadata or {}).get(METADATA_PAYMENT_ID) == str(payment_id):
-                return snapshot(intent)
+            found = snapshot(intent)
+            if found.metadata.get(METADATA_PAYMENT_ID) == str(payment_id):
+                return found
         return None
 
     async def _list_intents(self, params):

@@ -97,11 +97,20 @@ async def update_fields(conn: AsyncConnection, *, payment_id: int, **fields) -> 
     )
 
 
-async def mark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
-    await conn.execute(
+async def mark_order_paid(conn: AsyncConnection, *, order_id: int) -> bool:
+    result = await conn.execute(
         update(orders)
         .where(orders.c.id == order_id, orders.c.state == "pending_payment")
         .values(state="paid", updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+async def unmark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
+    await conn.execute(
+        update(orders)
+        .where(orders.c.id == order_id, orders.c.state == "paid")
+        .values(state="pending_payment", updated_at=utcnow())
     )
 
 

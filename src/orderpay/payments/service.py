@@ -147,14 +147,21 @@ async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSn
         "failure_code": failure_code,
         "failure_message": failure_message,
     }
+    order_marked = False
+    if state == "succeeded":
+        # The order's row lock first, then the payment's: the same order as Create Payment's
+        # first transaction (order locked, then a payment inserted), so the two never
+        # deadlock on PostgreSQL.
+        order_marked = await repository.mark_order_paid(conn, order_id=payment.order_id)
     updated = await repository.transition(
         conn, payment_id=payment.id, to_state=state, from_states=ALLOWED_FROM[state], **fields
     )
     if updated is None:
+        if order_marked:
+            # The payment was already final and not succeeded: the order is not paid by it.
+            await repository.unmark_order_paid(conn, order_id=payment.order_id)
         # Someone else settled it first (or it is final): theirs is the truth we report.
         return await repository.by_id(conn, payment.id)
-    if state == "succeeded":
-        await repository.mark_order_paid(conn, order_id=payment.order_id)
     return updated
 
 
