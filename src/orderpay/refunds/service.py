@@ -66,7 +66,9 @@ class RefundService:
                        reason: str | None) -> Row:
         async with self.db.transaction() as conn:
             payment = await repository.payment_for_update(conn, payment_id)
-            if payment.state not in REFUNDABLE:
+            # A fully refunded payment has a balance of 0: asking for more is
+            # `refund_exceeds_balance` (API.md), asking for the default is "nothing left".
+            if payment.state not in (*REFUNDABLE, "refunded"):
                 raise Conflict(f"A {payment.state} payment cannot be refunded.",
                                code="payment_not_refundable", title="Payment not refundable")
             balance = (payment.amount_cents - payment.refunded_cents
