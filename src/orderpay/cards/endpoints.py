@@ -17,14 +17,10 @@ from orderpay.api.documents import (
     read_document,
     resource,
 )
+from orderpay.api.idempotent import run_once
 from orderpay.api.pagination import Page, list_document, page
 from orderpay.errors import Unprocessable
-from orderpay.idempotency.service import (
-    IdempotencyRequest,
-    StoredResponse,
-    request_hash,
-    run_idempotent,
-)
+from orderpay.idempotency.service import StoredResponse
 from orderpay.users import service as users_service
 
 router = APIRouter(tags=["cards"])
@@ -46,14 +42,6 @@ def card_resource(card: Row) -> dict[str, Any]:
     }
 
 
-def stored_to_response(stored: StoredResponse, replayed: bool) -> Response:
-    headers = {"Location": stored.location} if stored.location else {}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(stored.body, status_code=stored.status, headers=headers,
-                    media_type="application/vnd.api+json")
-
-
 @router.post("/cards", status_code=201)
 async def save_card(
     request: Request,
@@ -68,22 +56,15 @@ async def save_card(
                             code="missing_payment_source" if token is None
                             else "invalid_payment_source",
                             pointer="/data/attributes/stripe_token")
-    app = request.app
+    cards = request.app.state.cards
 
     async def work(user):
-        card, created = await app.state.cards.save(user=user, stripe_token=token)
+        card, created = await cards.save(user=user, stripe_token=token)
         body = orjson.dumps({"data": card_resource(card)})
         return StoredResponse(201 if created else 200, body, f"/api/v1/cards/{card.id}")
 
-    settings = app.state.settings
-    stored, replayed = await run_idempotent(
-        app.state.db, token_hash=token_hash, endpoint="cards",
-        request=IdempotencyRequest(idempotency_key, request_hash(document))
-        if idempotency_key else None,
-        ttl_seconds=settings.idempotency_key_ttl_seconds,
-        lock_timeout_seconds=settings.idempotency_lock_timeout_seconds, work=work,
-    )
-    return stored_to_response(stored, replayed)
+    return await run_once(request, endpoint="cards", token_hash=token_hash,
+                          idempotency_key=idempotency_key, document=document, work=work)
 
 
 @router.get("/cards")

@@ -8,14 +8,9 @@ from starlette.responses import Response
 
 from orderpay.api import deps
 from orderpay.api.documents import JSONAPIResponse, parse_id, read_document
+from orderpay.api.idempotent import run_once
 from orderpay.api.pagination import Page, list_document, page
-from orderpay.cards.endpoints import stored_to_response
-from orderpay.idempotency.service import (
-    IdempotencyRequest,
-    StoredResponse,
-    request_hash,
-    run_idempotent,
-)
+from orderpay.idempotency.service import StoredResponse
 from orderpay.orders import schemas, service
 from orderpay.payments.schemas import payment_resource
 from orderpay.users import service as users_service
@@ -36,22 +31,15 @@ async def create_order(
 ) -> Response:
     document = await read_document(request)
     new = schemas.parse_create(document)
-    app = request.app
+    db = request.app.state.db
 
     async def work(user):
-        order, elements = await service.create_order(app.state.db, customer_id=user.id, new=new)
+        order, elements = await service.create_order(db, customer_id=user.id, new=new)
         body = orjson.dumps({"data": schemas.order_resource(order, elements)})
         return StoredResponse(201, body, f"/api/v1/orders/{order.id}")
 
-    settings = app.state.settings
-    stored, replayed = await run_idempotent(
-        app.state.db, token_hash=token_hash, endpoint="orders",
-        request=IdempotencyRequest(idempotency_key, request_hash(document))
-        if idempotency_key else None,
-        ttl_seconds=settings.idempotency_key_ttl_seconds,
-        lock_timeout_seconds=settings.idempotency_lock_timeout_seconds, work=work,
-    )
-    return stored_to_response(stored, replayed)
+    return await run_once(request, endpoint="orders", token_hash=token_hash,
+                          idempotency_key=idempotency_key, document=document, work=work)
 
 
 @router.get("/orders")

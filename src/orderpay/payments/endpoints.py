@@ -8,8 +8,9 @@ from starlette.responses import Response
 
 from orderpay.api import deps
 from orderpay.api.documents import JSONAPIResponse, parse_id, read_document
+from orderpay.api.idempotent import idempotency_request, stored_response
 from orderpay.errors import NotFound
-from orderpay.idempotency.service import IdempotencyRequest, StoredResponse, request_hash
+from orderpay.idempotency.service import StoredResponse
 from orderpay.payments import schemas
 from orderpay.payments.service import PaymentService, Replay
 from orderpay.users import service as users_service
@@ -21,16 +22,6 @@ def _service(request: Request) -> PaymentService:
     return request.app.state.payments
 
 
-def _response(stored: StoredResponse, *, replayed: bool = False, headers=None) -> Response:
-    headers = dict(headers or {})
-    if stored.location:
-        headers["Location"] = stored.location
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return Response(stored.body, status_code=stored.status, headers=headers,
-                    media_type="application/vnd.api+json")
-
-
 @router.post("/payments", status_code=201)
 async def create_payment(
     request: Request,
@@ -40,9 +31,9 @@ async def create_payment(
     document = await read_document(request)
     order_id, source = schemas.parse_create(document)
     service = _service(request)
-    idem = IdempotencyRequest(idempotency_key, request_hash(document)) if idempotency_key else None
     result = await service.create(
-        token_hash=token_hash, order_id=order_id, source=source, idempotency_request=idem,
+        token_hash=token_hash, order_id=order_id, source=source,
+        idempotency_request=idempotency_request(idempotency_key, document),
         render=schemas.render_outcome,
     )
     if isinstance(result, Replay):
@@ -50,7 +41,7 @@ async def create_payment(
     headers = {}
     if result.status == 503:
         headers["Retry-After"] = str(service.settings.retry_after_seconds)
-    return _response(result, headers=headers)
+    return stored_response(result, headers=headers)
 
 
 async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
@@ -68,7 +59,7 @@ async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
                 payment = await repository.by_id(conn, int(body["data"]["id"]))
             attributes["client_secret"] = await service.client_secret(payment)
             stored = StoredResponse(stored.status, orjson.dumps(body), stored.location)
-    return _response(stored, replayed=True, headers=headers)
+    return stored_response(stored, replayed=True, headers=headers)
 
 
 @router.get("/payments/{payment_id}")
