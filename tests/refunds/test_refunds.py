@@ -1,0 +1,162 @@
+"""`POST /api/v1/refunds` (API.md, "Reading and following a payment") through the HTTP API,
+on both databases, against localstripe."""
+
+from __future__ import annotations
+
+VISA = "4242424242424242"
+THREE_DS = "4000002760003184"
+DECLINED_ON_CHARGE = "4000000000000341"
+
+
+def refund_document(payment_id: str, amount_cents: int | None = None) -> dict:
+    attributes = {} if amount_cents is None else {"amount_cents": amount_cents}
+    return {"data": {"type": "refunds", "attributes": attributes,
+                     "relationships": {"payment": {"data": {"type": "payments",
+                                                            "id": payment_id}}}}}
+
+
+async def paid_order(api, total_cents: int = 2350):
+    """(member of the business, customer, order, succeeded payment)."""
+    member = await api.user()
+    customer, _, order = await api.customer_with_order(total_cents=total_cents, members=[member])
+    response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
+    assert response.status_code == 201, response.text
+    payment = response.json()["data"]
+    assert payment["attributes"]["state"] == "succeeded"
+    return member, customer, order, payment
+
+
+async def stripe_refunds(api, intent_id: str) -> list[dict]:
+    """The refunds localstripe holds for the PaymentIntent."""
+    listing = await api.stripe_get("/v1/refunds", limit=100)
+    return [r for r in listing["data"] if r.get("payment_intent") == intent_id]
+
+
+async def refund(api, member, payment_id: str, amount_cents: int | None = None):
+    return await api.post("/api/v1/refunds", refund_document(payment_id, amount_cents), member)
+
+
+def only_error(response, status: int, code: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    [error] = response.json()["errors"]
+    assert error["status"] == str(status)
+    if code is not None:
+        assert error["code"] == code
+    return error
+
+
+async def payment_state(api, customer, payment_id: str) -> dict:
+    response = await api.get(f"/api/v1/payments/{payment_id}", customer)
+    assert response.status_code == 200, response.text
+    return response.json()["data"]["attributes"]
+
+
+async def test_partial_then_the_rest_then_no_more(api):
+    member, customer, _, payment = await paid_order(api, total_cents=2350)
+    intent_id = payment["attributes"]["stripe_payment_intent_id"]
+
+    partial = await refund(api, member, payment["id"], 500)
+
+    assert partial.status_code == 201, partial.text
+    assert partial.headers["content-type"] == "application/vnd.api+json"
+    first = partial.json()["data"]
+    assert first["type"] == "refunds"
+    assert first["attributes"]["state"] == "succeeded"
+    assert first["attributes"]["amount_cents"] == 500
+    assert first["attributes"]["stripe_refund_id"].startswith("re_")
+    assert first["relationships"]["payment"]["data"] == {"type": "payments", "id": payment["id"]}
+    attributes = await payment_state(api, customer, payment["id"])
+    assert attributes["state"] == "partially_refunded"
+    assert attributes["refunded_cents"] == 500
+
+    # More than is left (1850): refused, nothing refunded.
+    too_much = await refund(api, member, payment["id"], 1851)
+    error = only_error(too_much, 422, "refund_exceeds_balance")
+    assert error["source"]["pointer"] == "/data/attributes/amount_cents"
+    assert (await payment_state(api, customer, payment["id"]))["refunded_cents"] == 500
+
+    # No amount: what is left.
+    rest = await refund(api, member, payment["id"])
+
+    assert rest.status_code == 201, rest.text
+    second = rest.json()["data"]
+    assert second["attributes"]["state"] == "succeeded"
+    assert second["attributes"]["amount_cents"] == 1850
+    attributes = await payment_state(api, customer, payment["id"])
+    assert attributes["state"] == "refunded"
+    assert attributes["refunded_cents"] == 2350
+
+    # Nothing is left: any amount is more than the balance.
+    more = await refund(api, member, payment["id"], 1)
+    error = only_error(more, 422, "refund_exceeds_balance")
+    assert error["source"]["pointer"] == "/data/attributes/amount_cents"
+    default = await refund(api, member, payment["id"])
+    assert default.status_code in (409, 422), default.text
+
+    in_stripe = await stripe_refunds(api, intent_id)
+    assert sorted((r["id"], r["amount"]) for r in in_stripe) == sorted([
+        (first["attributes"]["stripe_refund_id"], 500),
+        (second["attributes"]["stripe_refund_id"], 1850),
+    ])
+    attributes = await payment_state(api, customer, payment["id"])
+    assert attributes["state"] == "refunded"
+    assert attributes["refunded_cents"] == 2350
+
+
+async def test_amount_over_the_balance_at_first_is_422_and_nothing_is_refunded(api):
+    member, customer, _, payment = await paid_order(api, total_cents=2350)
+
+    response = await refund(api, member, payment["id"], 2351)
+
+    error = only_error(response, 422, "refund_exceeds_balance")
+    assert error["source"]["pointer"] == "/data/attributes/amount_cents"
+    assert await stripe_refunds(api, payment["attributes"]["stripe_payment_intent_id"]) == []
+    attributes = await payment_state(api, customer, payment["id"])
+    assert attributes["state"] == "succeeded"
+    assert attributes["refunded_cents"] == 0
+
+    # The whole amount exactly is fine.
+    whole = await refund(api, member, payment["id"], 2350)
+    assert whole.status_code == 201, whole.text
+    assert (await payment_state(api, customer, payment["id"]))["state"] == "refunded"
+
+
+async def test_customer_who_is_not_a_member_gets_404(api):
+    member, customer, _, payment = await paid_order(api)
+    stranger = await api.user()
+
+    by_customer = await refund(api, customer, payment["id"], 500)
+    by_stranger = await refund(api, stranger, payment["id"], 500)
+    nonexistent = await refund(api, member, "987654", 500)
+
+    only_error(by_customer, 404, "not_found")
+    assert by_stranger.json()["errors"] == by_customer.json()["errors"]
+    assert nonexistent.json()["errors"] == by_customer.json()["errors"]
+    assert await stripe_refunds(api, payment["attributes"]["stripe_payment_intent_id"]) == []
+    attributes = await payment_state(api, customer, payment["id"])
+    assert attributes["state"] == "succeeded"
+    assert attributes["refunded_cents"] == 0
+
+
+async def test_payment_that_is_not_succeeded_is_409(api):
+    member = await api.user()
+    customer, business, order = await api.customer_with_order(members=[member])
+    declined = await api.pay(customer, order["id"],
+                             stripe_token=await api.payment_method(DECLINED_ON_CHARGE))
+    assert declined.status_code == 402, declined.text
+    listed = (await api.get(f"/api/v1/orders/{order['id']}/payments", customer)).json()
+    [failed] = listed["data"]
+    assert failed["attributes"]["state"] == "failed"
+
+    pending_order = await api.order(customer, business, [(await api.product(business, 900), 1)])
+    three_ds = await api.pay(customer, pending_order["id"],
+                             stripe_token=await api.payment_method(THREE_DS))
+    assert three_ds.status_code == 201, three_ds.text
+    awaiting = three_ds.json()["data"]
+    assert awaiting["attributes"]["state"] == "requires_action"
+
+    for payment in (failed, awaiting):
+        for amount in (None, 100):
+            response = await refund(api, member, payment["id"], amount)
+            only_error(response, 409)
+    assert (await api.stripe_get("/v1/refunds", limit=100))["data"] == []
