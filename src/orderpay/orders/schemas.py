@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.engine import Row
 
 from orderpay.api.documents import isoformat, parse_id, relationship_id, resource
-from orderpay.errors import Unprocessable
+from orderpay.errors import Conflict, Unprocessable
 from orderpay.orders.models import REJECT_REASONS
 from orderpay.orders.service import NewOrder, OrderLine
 
@@ -74,8 +74,6 @@ def parse_reject(document: dict[str, Any], order_id: str) -> tuple[str, str | No
     attributes, _ = resource(document, "orders", ("reject_reason", "other_rejection_reason"))
     data_id = document["data"].get("id")
     if data_id is not None and data_id != order_id:
-        from orderpay.errors import Conflict
-
         raise Conflict("data.id does not match the URL.", code="id_mismatch",
                        pointer="/data/id")
     reason = attributes.get("reject_reason")

@@ -53,11 +53,7 @@ async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
         attributes = body["data"]["attributes"]
         if attributes["state"] == "requires_action":
             # The stored copy has no client_secret (a secret is never stored): fetch it again.
-            async with service.db.connect() as conn:
-                from orderpay.payments import repository
-
-                payment = await repository.by_id(conn, int(body["data"]["id"]))
-            attributes["client_secret"] = await service.client_secret(payment)
+            attributes["client_secret"] = await service.client_secret(int(body["data"]["id"]))
             stored = StoredResponse(stored.status, orjson.dumps(body), stored.location)
     return stored_response(stored, replayed=True, headers=headers)
 

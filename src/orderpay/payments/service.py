@@ -28,6 +28,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database, utcnow
 from orderpay.errors import (
     Conflict,
@@ -478,8 +479,10 @@ class PaymentService:
         async with self.db.transaction() as conn:
             return await record_result(conn, payment=payment, result=result)
 
-    async def client_secret(self, payment: Row) -> str | None:
+    async def client_secret(self, payment_id: int) -> str | None:
         """The PaymentIntent's client_secret, fetched when needed: it is never stored."""
+        async with self.db.connect() as conn:
+            payment = await repository.by_id(conn, payment_id)
         if payment.state != "requires_action" or not payment.stripe_payment_intent_id:
             return None
         try:
@@ -513,8 +516,6 @@ class PaymentService:
     async def _may_see(self, conn, row, user_id: int) -> bool:
         if row.customer_id == user_id:
             return True
-        from orderpay.businesses import repository as businesses_repository
-
         return await businesses_repository.is_member(conn, business_id=row.business_id,
                                                      user_id=user_id)
 
