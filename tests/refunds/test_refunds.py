@@ -1,15 +1,22 @@
 """`POST /api/v1/refunds` (API.md, "Reading and following a payment") through the HTTP API,
-on both databases, against localstripe."""
+on both databases, against localstripe (and the recording Stripe stub for `reason`, which
+localstripe refuses as an unexpected parameter)."""
 
 from __future__ import annotations
+
+from tests.conftest import make_settings, running_api
+from tests.support.stripe_stub import StripeStub
 
 VISA = "4242424242424242"
 THREE_DS = "4000002760003184"
 DECLINED_ON_CHARGE = "4000000000000341"
 
 
-def refund_document(payment_id: str, amount_cents: int | None = None) -> dict:
+def refund_document(payment_id: str, amount_cents: int | None = None,
+                    reason: str | None = None) -> dict:
     attributes = {} if amount_cents is None else {"amount_cents": amount_cents}
+    if reason is not None:
+        attributes["reason"] = reason
     return {"data": {"type": "refunds", "attributes": attributes,
                      "relationships": {"payment": {"data": {"type": "payments",
                                                             "id": payment_id}}}}}
@@ -32,8 +39,10 @@ async def stripe_refunds(api, intent_id: str) -> list[dict]:
     return [r for r in listing["data"] if r.get("payment_intent") == intent_id]
 
 
-async def refund(api, member, payment_id: str, amount_cents: int | None = None):
-    return await api.post("/api/v1/refunds", refund_document(payment_id, amount_cents), member)
+async def refund(api, member, payment_id: str, amount_cents: int | None = None,
+                 reason: str | None = None):
+    return await api.post("/api/v1/refunds", refund_document(payment_id, amount_cents, reason),
+                          member)
 
 
 def only_error(response, status: int, code: str | None = None) -> dict:
@@ -160,3 +169,31 @@ async def test_payment_that_is_not_succeeded_is_409(api):
             response = await refund(api, member, payment["id"], amount)
             only_error(response, 409)
     assert (await api.stripe_get("/v1/refunds", limit=100))["data"] == []
+
+
+async def test_documented_example_with_a_reason_reaches_stripe(database_url):
+    with StripeStub() as stub:  # strict: an unknown parameter is Stripe's 400
+        async with running_api(make_settings(database_url, stub.url), stub.url) as api:
+            member, customer, _, payment = await paid_order(api, total_cents=2350)
+
+            response = await refund(api, member, payment["id"], 500, "requested_by_customer")
+
+            assert response.status_code == 201, response.text
+            created = response.json()["data"]
+            assert created["attributes"]["state"] == "succeeded"
+            assert created["attributes"]["amount_cents"] == 500
+            assert created["attributes"]["reason"] == "requested_by_customer"
+            [sent] = stub.requests_for("POST /v1/refunds")
+            assert sent.params["payment_intent"] == payment["attributes"][
+                "stripe_payment_intent_id"]
+            assert sent.params["amount"] == "500"
+            assert sent.params["reason"] == "requested_by_customer"
+            assert sent.idempotency_key  # a retry cannot refund twice
+            in_stripe = await api.stripe_get(
+                f"/v1/refunds/{created['attributes']['stripe_refund_id']}")
+            assert in_stripe["amount"] == 500
+            assert in_stripe["reason"] == "requested_by_customer"
+            attributes = await payment_state(api, customer, payment["id"])
+            assert attributes["state"] == "partially_refunded"
+            assert attributes["refunded_cents"] == 500
+
