@@ -27,6 +27,7 @@ from orderpay.settings import Settings
 log = logging.getLogger(__name__)
 
 METADATA_PAYMENT_ID = "orderpay_payment_id"
+STRIPE_ACTING_REFUND_REASONS = ("fraudulent", "duplicate")
 
 
 class StripeFailure(Exception):
@@ -353,8 +354,17 @@ class StripeGateway:
     async def create_refund(
         self, *, refund_id: int, intent_id: str, amount: int, reason: str | None
     ) -> tuple[str, str]:
-        params: dict[str, Any] = {"payment_intent": intent_id, "amount": amount}
+        params: dict[str, Any] = {
+            "payment_intent": intent_id,
+            "amount": amount,
+            "metadata": {"orderpay_refund_id": str(refund_id)},
+        }
         if reason:
+            params["metadata"]["orderpay_reason"] = reason
+        if reason in STRIPE_ACTING_REFUND_REASONS:
+            # Only these change what Stripe does (Radar blocks a fraudulent card, duplicate is
+            # reported); `requested_by_customer` is a label, kept in our record and in the
+            # metadata. (The local Stripe refuses the `reason` parameter altogether.)
             params["reason"] = reason
         refund = await self._call(
             "refund_create",

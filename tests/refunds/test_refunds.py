@@ -171,7 +171,7 @@ async def test_payment_that_is_not_succeeded_is_409(api):
     assert (await api.stripe_get("/v1/refunds", limit=100))["data"] == []
 
 
-async def test_documented_example_with_a_reason_reaches_stripe(database_url):
+async def test_a_reason_reaches_stripe_as_its_own_parameter_only_when_it_acts(database_url):
     with StripeStub() as stub:  # strict: an unknown parameter is Stripe's 400
         async with running_api(make_settings(database_url, stub.url), stub.url) as api:
             member, customer, _, payment = await paid_order(api, total_cents=2350)
@@ -187,13 +187,29 @@ async def test_documented_example_with_a_reason_reaches_stripe(database_url):
             assert sent.params["payment_intent"] == payment["attributes"][
                 "stripe_payment_intent_id"]
             assert sent.params["amount"] == "500"
-            assert sent.params["reason"] == "requested_by_customer"
+            # A label only: kept in our record and Stripe's metadata, not sent as `reason`.
+            assert "reason" not in sent.params
+            assert sent.params["metadata[orderpay_reason]"] == "requested_by_customer"
             assert sent.idempotency_key  # a retry cannot refund twice
             in_stripe = await api.stripe_get(
                 f"/v1/refunds/{created['attributes']['stripe_refund_id']}")
             assert in_stripe["amount"] == 500
-            assert in_stripe["reason"] == "requested_by_customer"
+            assert in_stripe["metadata"]["orderpay_reason"] == "requested_by_customer"
+            fraud = await refund(api, member, payment["id"], 100, "fraudulent")
+            assert fraud.status_code == 201, fraud.text
+            [_, sent_fraud] = stub.requests_for("POST /v1/refunds")
+            assert sent_fraud.params["reason"] == "fraudulent"  # Radar acts on this one
             attributes = await payment_state(api, customer, payment["id"])
             assert attributes["state"] == "partially_refunded"
-            assert attributes["refunded_cents"] == 500
+            assert attributes["refunded_cents"] == 600
 
+
+
+async def test_the_documented_example_body_refunds_on_the_local_stripe(api):
+    member, customer, _, payment = await paid_order(api, total_cents=2350)
+
+    response = await refund(api, member, payment["id"], 500, "requested_by_customer")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["attributes"]["reason"] == "requested_by_customer"
+    assert (await payment_state(api, customer, payment["id"]))["refunded_cents"] == 500
