@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderpay.db import Database
 from orderpay.errors import BadRequest
 from orderpay.payments import repository as payments_repository
-from orderpay.payments.service import ALLOWED_FROM, record_intent
+from orderpay.payments.service import ALLOWED_FROM, UNSETTLED, record_intent
 from orderpay.refunds import repository as refunds_repository
 from orderpay.stripe_gateway import METADATA_PAYMENT_ID, StripeGateway, snapshot
 from orderpay.webhooks import repository
@@ -68,6 +68,12 @@ class WebhookService:
         payment = await self._payment_for(conn, event["type"], obj)
         if payment is None:
             log.info("event %s (%s) matches no payment yet; kept", event["id"], event["type"])
+            return False
+        if event["type"] not in INTENT_EVENTS and payment.state in UNSETTLED:
+            # A refund or dispute overtook the payment's success (its event is late): applied
+            # now it would be dropped, so it is kept until the success is recorded.
+            log.info("event %s (%s) came before payment %s settled; kept", event["id"],
+                     event["type"], payment.id)
             return False
         if event["type"] in INTENT_EVENTS:
             await record_intent(conn, payment=payment, intent=snapshot(obj))
