@@ -22,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderpay.db import dialect_insert, utcnow
 from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import IdempotencyKey
+from orderpay.payments.models import Payment
 
 keys = IdempotencyKey.__table__
+payments = Payment.__table__
 MAX_KEY_LENGTH = 255
 
 
@@ -102,7 +104,7 @@ async def claim(
     ).one()
     if row.created_at < now - timedelta(seconds=ttl_seconds):
         # Expired: the key starts a new life, as if never seen.
-        await conn.execute(delete(keys).where(keys.c.id == row.id))
+        await _forget(conn, keys.c.id == row.id)
         return await claim(conn, user_id=user_id, endpoint=endpoint, request=request,
                            ttl_seconds=ttl_seconds, lock_timeout_seconds=lock_timeout_seconds)
     if row.request_hash != request.request_hash:
@@ -154,7 +156,19 @@ async def release(conn: AsyncConnection, *, key_id: int) -> None:
 
 async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-    result = await conn.execute(delete(keys).where(keys.c.created_at < cutoff))
+    return await _forget(conn, keys.c.created_at < cutoff)
+
+
+async def _forget(conn: AsyncConnection, condition) -> int:
+    """Deletes keys, first unlinking the payments they created. SQLite gives a new row the
+    highest id deleted: a new key must not inherit an old payment (the link is unique, and a
+    retry with a key resumes the payment linked to it)."""
+    await conn.execute(
+        update(payments)
+        .where(payments.c.idempotency_key_id.in_(select(keys.c.id).where(condition)))
+        .values(idempotency_key_id=None)
+    )
+    result = await conn.execute(delete(keys).where(condition))
     return result.rowcount or 0
 
 
