@@ -128,7 +128,9 @@ async def reject_order(db: Database, refunds, *, user_id: int, order_id: int | N
         raise Conflict("A payment of this order is in progress; try again once it is settled.",
                        code="payment_in_progress", title="Payment in progress")
     if order.state == "paid":
-        await refunds.refund_order_in_full(order_id=order.id, reason="requested_by_customer")
+        # No Stripe refund reason: the business rejected the order, which is none of Stripe's
+        # (duplicate, fraudulent, requested_by_customer); the reason is on the order.
+        await refunds.refund_order_in_full(order_id=order.id, reason=None)
     async with db.transaction() as conn:
         updated = await repository.mark_rejected(
             conn, order_id=order.id, from_states=("pending_payment", "paid"),

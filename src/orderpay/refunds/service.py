@@ -42,7 +42,7 @@ class RefundService:
         refund = await self._reserve(payment_id=row.id, amount_cents=amount_cents, reason=reason)
         return await self._send(refund)
 
-    async def refund_order_in_full(self, *, order_id: int, reason: str) -> None:
+    async def refund_order_in_full(self, *, order_id: int, reason: str | None) -> None:
         async with self.db.connect() as conn:
             order = await orders_repository.by_id(conn, order_id)
             state = await payments_repository.live_payment_state(conn, order_id=order_id)
