@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -15,10 +16,15 @@ MAX_SHIPPING_CENTS = 1_000_000
 MAX_NOTES = 2000
 
 
+# An integer as a form carries it. Not str.isdigit(): it also accepts "²" and other digits
+# int() refuses, and "--5" got past lstrip("-"); both made int() raise (a 500).
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
 def _int(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
     # Form bodies carry every value as a string; JSON must carry numbers.
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code,
                             pointer=pointer)
