@@ -122,6 +122,11 @@ async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
                          title="Malformed form") from None
 
 
+def pointer_token(name: str) -> str:
+    """A member name as a JSON Pointer reference token (RFC 6901): `~` is `~0`, `/` is `~1`."""
+    return name.replace("~", "~0").replace("/", "~1")
+
+
 def _type_names(singular: str) -> set[str]:
     plural = singular + ("es" if singular.endswith("s") else "s")
     return {singular, plural}
@@ -150,7 +155,8 @@ def resource(document: dict[str, Any], type_name: str, allowed: Iterable[str]) -
     allowed = set(allowed)
     unknown = [
         Unprocessable(f"Unknown attribute {name!r}.", code="unknown_attribute",
-                      title="Unknown attribute", pointer=f"/data/attributes/{name}")
+                      title="Unknown attribute",
+                      pointer=f"/data/attributes/{pointer_token(name)}")
         for name in attributes
         if name not in allowed
     ]

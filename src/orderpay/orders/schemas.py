@@ -7,7 +7,13 @@ from typing import Any
 
 from sqlalchemy.engine import Row
 
-from orderpay.api.documents import isoformat, parse_id, relationship_id, resource
+from orderpay.api.documents import (
+    isoformat,
+    parse_id,
+    pointer_token,
+    relationship_id,
+    resource,
+)
 from orderpay.errors import Conflict, Unprocessable
 from orderpay.orders.models import REJECT_REASONS
 from orderpay.orders.service import NewOrder, OrderLine
@@ -51,7 +57,7 @@ def parse_create(document: dict[str, Any]) -> NewOrder:
         if unknown:
             name = sorted(unknown)[0]
             raise Unprocessable(f"Unknown member {name!r}.", code="unknown_attribute",
-                                pointer=f"{pointer}/{name}")
+                                pointer=f"{pointer}/{pointer_token(name)}")
         product_id = element.get("product_id")
         if isinstance(product_id, bool) or not isinstance(product_id, str | int):
             raise Unprocessable("product_id is required.", code="invalid_product",
