@@ -445,6 +445,10 @@ class PaymentService:
                         # Stripe replays the original if it got it; else this creates an
                         # unconfirmed one, which is confirmed or canceled just below.
                         intent = await self._create_intent(payment)
+                        # A replay is the PaymentIntent as it was when first created (e.g.
+                        # `requires_confirmation` though a lost confirm has charged it since):
+                        # decide on what it is now, never on that stale answer.
+                        intent = await self.gateway.retrieve_payment_intent(intent.id)
                 if intent is None:
                     if mode == "refresh":
                         return StripeResult(unavailable=True)
@@ -455,18 +459,29 @@ class PaymentService:
                         intent = await self.gateway.confirm_payment_intent(
                             payment_id=payment.id, intent_id=intent.id)
                     elif mode == "reconcile":
-                        intent = await self.gateway.cancel_payment_intent(
-                            payment_id=payment.id, intent_id=intent.id)
+                        intent = await self._cancel(payment, intent)
                 elif (mode == "reconcile" and intent.status == "requires_action"
                       and abandon_after_seconds is not None
                       and utcnow() - payment.created_at > timedelta(seconds=abandon_after_seconds)):
-                    intent = await self.gateway.cancel_payment_intent(
-                        payment_id=payment.id, intent_id=intent.id)
+                    intent = await self._cancel(payment, intent)
         except (CardDeclined, StripeRejected) as exc:
             return self._refused(exc, intent)
         except (StripeUnavailable, TimeoutError):
             return StripeResult(unavailable=True)
         return StripeResult(intent=intent)
+
+    async def _cancel(self, payment: Row, intent: IntentSnapshot) -> IntentSnapshot:
+        """Cancels a PaymentIntent that has not charged. When Stripe refuses, the
+        PaymentIntent has moved on meanwhile (3-D Secure completed, confirmed): a refused
+        cancel says nothing about the payment, so its state now is read back and recorded
+        instead (succeeded stays a charge; still cancelable stays in doubt)."""
+        try:
+            return await self.gateway.cancel_payment_intent(payment_id=payment.id,
+                                                            intent_id=intent.id)
+        except StripeRejected as exc:
+            log.warning("payment %s: Stripe refused to cancel %s (%s); reading it back",
+                        payment.id, intent.id, exc.code)
+            return await self.gateway.retrieve_payment_intent(intent.id)
 
     async def settle(self, payment: Row, *, mode: str,
                      abandon_after_seconds: float | None = None) -> Row:
