@@ -37,7 +37,7 @@ def _positive(request: Request, name: str, default: int, maximum: int | None) ->
     return value
 
 
-def page(request: Request) -> Page:
+async def page(request: Request) -> Page:
     return Page(
         number=_positive(request, "page[number]", 1, None),
         size=_positive(request, "page[size]", DEFAULT_SIZE, MAX_SIZE),
