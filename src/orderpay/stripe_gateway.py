@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus
 
 import aiohttp
 import stripe
@@ -198,6 +199,18 @@ class StripeGateway:
             finally:
                 STRIPE_SECONDS.labels(operation, result).observe(time.perf_counter() - started)
 
+    async def _raw(self, operation: str, method: str, path: str, params: dict[str, Any], *,
+                   idempotency_key: str | None = None) -> dict[str, Any]:
+        """A call whose answer is read as plain JSON: the SDK's request machinery (auth,
+        API version, retries with the same idempotency key, its error classes) without
+        building StripeObjects from the answer, which cost more CPU than the rest of the
+        call (docs/PERFORMANCE.md). Same path, parameters and encoding as the SDK's
+        service methods, so an idempotent replay matches either."""
+        options = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        response = await self._call(operation, self.client.raw_request_async, method, path,
+                                    **options, **params)
+        return response.data
+
     # -- customers and cards ---------------------------------------------------------------
 
     async def create_customer(self, *, user_id: int, email: str) -> str:
@@ -283,29 +296,23 @@ class StripeGateway:
         if destination_account_id:
             params["transfer_data"] = {"destination": destination_account_id}
             params["application_fee_amount"] = application_fee or 0
-        intent = await self._call(
-            "payment_intent_create",
-            self.client.v1.payment_intents.create_async,
-            params,
-            {"idempotency_key": payment_key(payment_id, "create")},
+        intent = await self._raw(
+            "payment_intent_create", "post", "/v1/payment_intents", params,
+            idempotency_key=payment_key(payment_id, "create"),
         )
         return snapshot(intent)
 
     async def confirm_payment_intent(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
-        intent = await self._call(
-            "payment_intent_confirm",
-            self.client.v1.payment_intents.confirm_async,
-            intent_id,
+        intent = await self._raw(
+            "payment_intent_confirm", "post", f"/v1/payment_intents/{_path_id(intent_id)}/confirm",
             {"expand": ["payment_method"]},
-            {"idempotency_key": payment_key(payment_id, "confirm")},
+            idempotency_key=payment_key(payment_id, "confirm"),
         )
         return snapshot(intent)
 
     async def retrieve_payment_intent(self, intent_id: str) -> IntentSnapshot:
-        intent = await self._call(
-            "payment_intent_retrieve",
-            self.client.v1.payment_intents.retrieve_async,
-            intent_id,
+        intent = await self._raw(
+            "payment_intent_retrieve", "get", f"/v1/payment_intents/{_path_id(intent_id)}",
             {"expand": ["payment_method"]},
         )
         return snapshot(intent)
@@ -404,6 +411,11 @@ def _card_snapshot(obj: Any) -> CardSnapshot:
         exp_month=card.get("exp_month"),
         exp_year=card.get("exp_year"),
     )
+
+
+def _path_id(object_id: str) -> str:
+    """An id as a path segment, quoted like the SDK's service methods quote it."""
+    return quote_plus(object_id)
 
 
 def _retry_after(exc: stripe.StripeError) -> float | None:
