@@ -54,7 +54,8 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 20,
+                  max_overflow: int | None = None) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -86,7 +87,7 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=False,
         pool_recycle=1800,
     )
@@ -94,7 +95,11 @@ def create_engine(url: str, pool_size: int = 20) -> AsyncEngine:
 
 def dialect_insert(conn: AsyncConnection, table):
     """An INSERT that supports ON CONFLICT on the connection's dialect."""
-    if conn.dialect.name == "postgresql":
+    return dialect_insert_for(conn.dialect.name, table)
+
+
+def dialect_insert_for(dialect_name: str, table):
+    if dialect_name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
 
@@ -102,9 +107,9 @@ def dialect_insert(conn: AsyncConnection, table):
 class Database:
     """The process's engine; one per process, built at startup."""
 
-    def __init__(self, url: str, pool_size: int = 20):
+    def __init__(self, url: str, pool_size: int = 20, max_overflow: int | None = None):
         self.url = url
-        self.engine = create_engine(url, pool_size)
+        self.engine = create_engine(url, pool_size, max_overflow)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:

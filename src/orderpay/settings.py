@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     # Connections per server process. Payments hold a connection only for their two short
     # transactions, never across a Stripe call, so a small pool serves many requests in flight.
     database_pool_size: int = 20
+    database_max_overflow: int = 20
 
     stripe_secret_key: str = "sk_test_orderpay_local"
     stripe_api_base: str = LOCAL_STRIPE_API_BASE

@@ -106,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        db = Database(settings.database_url, settings.database_pool_size)
+        db = Database(settings.database_url, settings.database_pool_size,
+                      settings.database_max_overflow)
         gateway = StripeGateway(settings)
         app.state.settings = settings
         app.state.db = db

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.db import dialect_insert, utcnow
+from orderpay.db import dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import IdempotencyKey
 from orderpay.payments.models import Payment
@@ -78,19 +79,10 @@ async def claim(
     lock_timeout_seconds: float,
 ) -> Claim:
     now = utcnow()
-    inserted = await conn.execute(
-        dialect_insert(conn, keys)
-        .values(
-            user_id=user_id,
-            endpoint=endpoint,
-            key=request.key,
-            request_hash=request.request_hash,
-            locked_at=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
-        .returning(keys.c.id)
-    )
+    inserted = await conn.execute(_claim_statement(conn.dialect.name), {
+        "user_id": user_id, "endpoint": endpoint, "key": request.key,
+        "request_hash": request.request_hash, "locked_at": now, "created_at": now,
+    })
     key_id = inserted.scalar()
     if key_id is not None:
         return Claim(key_id, "new")
@@ -137,16 +129,23 @@ async def claim(
 
 
 async def complete(conn: AsyncConnection, *, key_id: int, response: StoredResponse) -> None:
-    await conn.execute(
-        update(keys)
-        .where(keys.c.id == key_id)
-        .values(
-            response_status=response.status,
-            response_body=response.body,
-            response_location=response.location,
-            locked_at=None,
-        )
-    )
+    await conn.execute(_COMPLETE, {
+        "b_key_id": key_id, "response_status": response.status,
+        "response_body": response.body, "response_location": response.location,
+        "locked_at": None,
+    })
+
+
+# The two statements of every Create Payment with a key, built once (see
+# payments/repository.py: a prebuilt statement's compiled form is found by a memoized key).
+@cache
+def _claim_statement(dialect_name: str):
+    return (dialect_insert_for(dialect_name, keys)
+            .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
+            .returning(keys.c.id))
+
+
+_COMPLETE = update(keys).where(keys.c.id == bindparam("b_key_id"))
 
 
 async def release(conn: AsyncConnection, *, key_id: int) -> None:

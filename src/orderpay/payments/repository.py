@@ -1,10 +1,30 @@
-"""All SQL of the payments domain, in Core statements: the hot path runs here."""
+"""All SQL of the payments domain, in Core statements: the hot path runs here.
+
+The statements of Create Payment are built once, at import, with named bind parameters:
+SQLAlchemy then finds their compiled form by a memoized cache key instead of building and
+hashing a new statement tree on every request, which cost more CPU than the round trips
+(docs/PERFORMANCE.md). Bind parameter names of WHERE clauses start with `b_`, so that an
+UPDATE/INSERT can take its SET/VALUES columns from the execution parameters.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,11 +44,10 @@ cards = Card.__table__
 UNSETTLED_STATES = ("processing", "requires_action")
 
 
-async def payer_and_order(conn: AsyncConnection, *, token_hash: str, order_id: int) -> Row | None:
-    """The caller (by token) with their order and its business's Connect terms, the order
-    row locked (PostgreSQL) until the transaction ends: authentication, the order and its
-    lock in one round trip. The lock orders this payment against a concurrent rejection of
-    the order (and other payments of it). None: unknown token or not their order."""
+def _payer_statement(*, lock: bool):
+    payment_method = bindparam("b_payment_method_id", type_=String)
+    detached = func.coalesce(cards.c.detached, false())
+    same_card = cards.c.stripe_payment_method_id == payment_method
     query = (
         select(
             users.c.id.label("user_id"),
@@ -40,17 +59,40 @@ async def payer_and_order(conn: AsyncConnection, *, token_hash: str, order_id: i
             orders.c.currency,
             businesses.c.stripe_account_id,
             businesses.c.commission_bps,
+            # The payment method as a saved card: one of the caller's live cards, and/or
+            # a card of someone else or a deleted one (which nobody may pay with).
+            exists().where(same_card, cards.c.user_id == users.c.id, not_(detached))
+            .label("card_mine"),
+            exists().where(same_card, or_(cards.c.user_id != users.c.id, detached))
+            .label("card_elsewhere"),
         )
         .select_from(
             users.join(orders, orders.c.customer_id == users.c.id).join(
                 businesses, businesses.c.id == orders.c.business_id
             )
         )
-        .where(users.c.token_hash == token_hash, orders.c.id == order_id)
+        .where(users.c.token_hash == bindparam("b_token_hash"),
+               orders.c.id == bindparam("b_order_id"))
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(of=orders)
-    return (await conn.execute(query)).first()
+    return query.with_for_update(of=orders) if lock else query
+
+
+_PAYER = _payer_statement(lock=False)
+_PAYER_LOCKED = _payer_statement(lock=True)
+
+
+async def payer_and_order(conn: AsyncConnection, *, token_hash: str, order_id: int,
+                          payment_method_id: str | None = None) -> Row | None:
+    """The caller (by token) with their order, its business's Connect terms and whether
+    `payment_method_id` is a saved card (`card_mine`, `card_elsewhere`), the order row
+    locked (PostgreSQL) until the transaction ends: authentication, the order, its lock and
+    the card check in one round trip. The lock orders this payment against a concurrent
+    rejection of the order (and other payments of it). None: unknown token or not their
+    order."""
+    query = _PAYER_LOCKED if conn.dialect.name == "postgresql" else _PAYER
+    params = {"b_token_hash": token_hash, "b_order_id": order_id,
+              "b_payment_method_id": payment_method_id}
+    return (await conn.execute(query, params)).first()
 
 
 async def card_owners(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:
@@ -60,11 +102,12 @@ async def card_owners(conn: AsyncConnection, *, payment_method_id: str) -> list[
     return list(await conn.execute(query))
 
 
+_INSERT_PAYMENT = insert(payments).returning(payments)
+
+
 async def insert_payment(conn: AsyncConnection, **values) -> Row:
     now = utcnow()
-    result = await conn.execute(
-        insert(payments).values(created_at=now, updated_at=now, **values).returning(payments)
-    )
+    result = await conn.execute(_INSERT_PAYMENT, {"created_at": now, "updated_at": now, **values})
     return result.one()
 
 
@@ -82,13 +125,20 @@ async def transition(
     """Compare-and-set: moves the payment only from one of `from_states`, so two settlers
     racing (a webhook and a GET, two processes) write once and a final state never moves back.
     Returns the updated row, or None when the payment was not in one of those states."""
-    result = await conn.execute(
+    params = {"b_payment_id": payment_id, "state": to_state, "updated_at": utcnow(), **fields}
+    return (await conn.execute(_transition_statement(tuple(from_states)), params)).first()
+
+
+@cache
+def _transition_statement(from_states: tuple[str, ...]):
+    # `state = 'a' OR state = 'b'` rather than IN: an IN list is an "expanding" parameter
+    # that SQLAlchemy renders again on every execution.
+    return (
         update(payments)
-        .where(payments.c.id == payment_id, payments.c.state.in_(from_states))
-        .values(state=to_state, updated_at=utcnow(), **fields)
+        .where(payments.c.id == bindparam("b_payment_id"),
+               or_(*(payments.c.state == state for state in from_states)))
         .returning(payments)
     )
-    return result.first()
 
 
 async def update_fields(conn: AsyncConnection, *, payment_id: int, **fields) -> None:
@@ -97,12 +147,13 @@ async def update_fields(conn: AsyncConnection, *, payment_id: int, **fields) -> 
     )
 
 
+_MARK_ORDER_PAID = update(orders).where(
+    and_(orders.c.id == bindparam("b_order_id"), orders.c.state == "pending_payment"))
+
+
 async def mark_order_paid(conn: AsyncConnection, *, order_id: int) -> bool:
     result = await conn.execute(
-        update(orders)
-        .where(orders.c.id == order_id, orders.c.state == "pending_payment")
-        .values(state="paid", updated_at=utcnow())
-    )
+        _MARK_ORDER_PAID, {"b_order_id": order_id, "state": "paid", "updated_at": utcnow()})
     return result.rowcount == 1
 
 

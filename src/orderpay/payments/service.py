@@ -264,8 +264,9 @@ class PaymentService:
             async with self.db.transaction() as conn:
                 payer = None
                 if order_id is not None:
-                    payer = await repository.payer_and_order(conn, token_hash=token_hash,
-                                                             order_id=order_id)
+                    payer = await repository.payer_and_order(
+                        conn, token_hash=token_hash, order_id=order_id,
+                        payment_method_id=source.saved_payment_method_id or source.stripe_token)
                 if payer is None:
                     # Unknown token (401), or an order that is not theirs (404).
                     user = await users_service.authenticate(conn, token_hash=token_hash)
@@ -291,7 +292,7 @@ class PaymentService:
                     raise Conflict(f"The order is {payer.order_state}; only pending_payment "
                                    "orders can be paid.", code="order_not_payable",
                                    title="Order not payable")
-                payment_method_id, customer_id = await self._payment_method(conn, payer, source)
+                payment_method_id, customer_id = self._payment_method(payer, source)
                 fee = None
                 if payer.stripe_account_id:
                     fee = application_fee(payer.total_cents, payer.commission_bps)
@@ -320,13 +321,14 @@ class PaymentService:
             raise Conflict("A payment of this order is already in progress.",
                            code="payment_in_progress", title="Payment in progress") from None
 
-    async def _payment_method(self, conn, payer, source: PaymentSource):
+    @staticmethod
+    def _payment_method(payer, source: PaymentSource):
         """(payment method to charge, Stripe customer), enforcing that nobody pays with a
-        card saved by someone else."""
+        card saved by someone else. `payer` says whether the payment method is one of the
+        caller's live saved cards (`card_mine`) and whether it is a card of someone else or
+        a deleted one (`card_elsewhere`), read with the order (repository.payer_and_order)."""
         if source.saved_payment_method_id is not None:
-            owners = await repository.card_owners(
-                conn, payment_method_id=source.saved_payment_method_id)
-            if not any(o.user_id == payer.user_id and not o.detached for o in owners):
+            if not payer.card_mine:
                 raise Unprocessable(
                     "No saved card of yours has this stripe_payment_method_id.",
                     code="card_not_found", title="Card not found",
@@ -334,13 +336,12 @@ class PaymentService:
                 )
             return source.saved_payment_method_id, payer.stripe_customer_id
         token = source.stripe_token
-        owners = await repository.card_owners(conn, payment_method_id=token)
-        if any(o.user_id != payer.user_id or o.detached for o in owners):
+        if payer.card_elsewhere:
             # Saved by another customer (attached to their Stripe Customer), or deleted:
             # answered like an unknown card, so nothing leaks about other customers.
             raise Unprocessable("This payment method cannot be used.", code="card_not_found",
                                 title="Card not found", pointer="/data/attributes/stripe_token")
-        if owners:
+        if payer.card_mine:
             return token, payer.stripe_customer_id
         if token.startswith("tok_"):
             # Single-use: it becomes a card of the customer once the payment is recorded.
