@@ -181,6 +181,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         "STRIPE_API_BASE": stub.url,
         "STRIPE_SECRET_KEY": STRIPE_KEY,
         "PYTHONWARNINGS": "ignore",
+        **dict(item.split("=", 1) for item in args.env),
     }
     server_cls = {"reference": ReferenceServer, "profile": ProfiledServer}.get(
         sc.app, OrderpayServer)
@@ -573,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="payments/s the order supply is sized for")
     parser.add_argument("--no-idempotency-keys", action="store_true",
                         help="send Create Payment without an Idempotency-Key header")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the server under test, e.g. "
+                        "DATABASE_POOL_SIZE=10 (to compare settings)")
     parser.add_argument("--profile", action="store_true",
                         help="also profile (a)'s load on one worker by CPU time "
                         "(bench/cpuprof.py); writes bench/results/profile-p.txt")
