@@ -116,10 +116,13 @@ def cmd_reconcile(args) -> dict:
     async def run(db):
         gateway = StripeGateway(settings)
         try:
-            # Kept webhook events first: they may settle payments without asking Stripe.
-            events = await WebhookService(db=db, gateway=gateway).apply_pending()
+            webhooks = WebhookService(db=db, gateway=gateway)
+            # Kept webhook events first: they may settle payments without asking Stripe ...
+            events = await webhooks.apply_pending()
             payments = await PaymentService(db=db, gateway=gateway, settings=settings).reconcile(
                 older_than_seconds=args.older_than, abandon_after_seconds=args.abandon_after)
+            # ... and again after: a refund or dispute kept until its payment succeeded.
+            events += await webhooks.apply_pending()
             refunds = await RefundService(db=db, gateway=gateway, settings=settings) \
                 .retry_pending(older_than_seconds=args.older_than)
             async with db.transaction() as conn:
