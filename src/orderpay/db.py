@@ -110,6 +110,10 @@ class Database:
     def __init__(self, url: str, pool_size: int = 20, max_overflow: int | None = None):
         self.url = url
         self.engine = create_engine(url, pool_size, max_overflow)
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
+        # Same pool; for work done in one statement, which is its own transaction on
+        # PostgreSQL (no BEGIN/COMMIT round trips).
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -119,6 +123,13 @@ class Database:
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement commits on its own: only for a single
+        statement that must be atomic by itself."""
+        async with self._autocommit_engine.connect() as conn:
             yield conn
 
     async def dispose(self) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Row
@@ -212,3 +213,139 @@ async def unsettled(conn: AsyncConnection, *, updated_before: datetime) -> list[
         .order_by(payments.c.id)
     )
     return list(await conn.execute(query))
+
+
+# -- PostgreSQL: each of Create Payment's two transactions as one statement --------------
+#
+# On PostgreSQL a single statement is its own transaction, so these run on an autocommit
+# connection: one round trip instead of BEGIN, three statements and COMMIT, with the same
+# locks in the same order (the order's row first, then the payment's: see record_intent).
+# They cover the common case only; when they do nothing (an Idempotency-Key seen before,
+# an order not payable, a card refused, a payment settled meanwhile...), the caller runs
+# the general path, which decides and reports exactly as before. Whatever they skip, they
+# skip entirely: nothing is written unless everything is.
+
+_BEGIN_PAYMENT = text("""
+WITH payer AS (
+    SELECT users.id AS user_id, users.email, users.stripe_customer_id,
+           orders.id AS order_id, orders.state AS order_state, orders.total_cents,
+           orders.currency, businesses.stripe_account_id, businesses.commission_bps,
+           EXISTS (SELECT 1 FROM cards
+                   WHERE cards.stripe_payment_method_id = CAST(:payment_method_id AS VARCHAR)
+                     AND cards.user_id = users.id
+                     AND NOT coalesce(cards.detached, false)) AS card_mine,
+           EXISTS (SELECT 1 FROM cards
+                   WHERE cards.stripe_payment_method_id = CAST(:payment_method_id AS VARCHAR)
+                     AND (cards.user_id <> users.id
+                          OR coalesce(cards.detached, false))) AS card_elsewhere
+    FROM users
+    JOIN orders ON orders.customer_id = users.id
+    JOIN businesses ON businesses.id = orders.business_id
+    WHERE users.token_hash = CAST(:token_hash AS VARCHAR)
+      AND orders.id = CAST(:order_id AS BIGINT)
+    FOR UPDATE OF orders
+), payable AS (
+    SELECT * FROM payer
+    WHERE order_state = 'pending_payment'
+      AND CASE WHEN CAST(:saved AS BOOLEAN) THEN card_mine ELSE NOT card_elsewhere END
+), claimed AS (
+    INSERT INTO idempotency_keys (user_id, endpoint, key, request_hash, locked_at, created_at)
+    SELECT user_id, 'payments', CAST(:idempotency_key AS VARCHAR),
+           CAST(:request_hash AS VARCHAR), CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ)
+    FROM payable
+    WHERE CAST(:idempotency_key AS VARCHAR) IS NOT NULL
+    ON CONFLICT (user_id, endpoint, key) DO NOTHING
+    RETURNING id
+), inserted AS (
+    INSERT INTO payments (order_id, user_id, state, amount_cents, currency,
+                          application_fee_cents, destination_account_id,
+                          stripe_payment_method_id, stripe_customer_id, refunded_cents,
+                          idempotency_key_id, created_at, updated_at)
+    SELECT order_id, user_id, 'processing', total_cents, currency,
+           CASE WHEN coalesce(stripe_account_id, '') <> ''
+                THEN (CAST(total_cents AS BIGINT) * commission_bps * 2 + 10000) / 20000 END,
+           stripe_account_id,
+           CASE WHEN CAST(:saved AS BOOLEAN) OR card_mine
+                     THEN CAST(:payment_method_id AS VARCHAR)
+                WHEN CAST(:single_use AS BOOLEAN) THEN NULL
+                ELSE CAST(:payment_method_id AS VARCHAR) END,
+           CASE WHEN CAST(:saved AS BOOLEAN) OR card_mine THEN stripe_customer_id END,
+           0, (SELECT id FROM claimed), CAST(:now AS TIMESTAMPTZ), CAST(:now AS TIMESTAMPTZ)
+    FROM payable
+    WHERE CAST(:idempotency_key AS VARCHAR) IS NULL OR EXISTS (SELECT 1 FROM claimed)
+    RETURNING *
+)
+SELECT inserted.*, payer.email AS payer_email,
+       payer.stripe_customer_id AS payer_stripe_customer_id
+FROM inserted CROSS JOIN payer
+""")
+
+
+async def begin_payment(conn: AsyncConnection, *, token_hash: str, order_id: int,
+                        payment_method_id: str, saved: bool, single_use: bool,
+                        idempotency_key: str | None, request_hash: str | None,
+                        now: datetime) -> Row | None:
+    """PostgreSQL, autocommit: Create Payment's first transaction in one statement, for the
+    common case. It authenticates the token, locks the order, checks it is payable and that
+    the card may be used (the rules of PaymentService._begin and _payment_method), claims a
+    new Idempotency-Key and inserts the payment `processing`. Returns the payment (with
+    `payer_email`, `payer_stripe_customer_id`), or None when any condition does not hold,
+    in which case nothing was written. A second live payment of the order still raises
+    IntegrityError (the partial unique index)."""
+    result = await conn.execute(_BEGIN_PAYMENT, {
+        "token_hash": token_hash, "order_id": order_id, "payment_method_id": payment_method_id,
+        "saved": saved, "single_use": single_use, "idempotency_key": idempotency_key,
+        "request_hash": request_hash, "now": now,
+    })
+    return result.first()
+
+
+_RECORD_OUTCOME = text("""
+WITH locked AS (
+    SELECT id FROM orders
+    WHERE id = CAST(:order_id AS BIGINT) AND CAST(:mark_order_paid AS BOOLEAN)
+    FOR UPDATE
+), recorded AS (
+    UPDATE payments
+    SET state = CAST(:state AS VARCHAR),
+        stripe_payment_intent_id = CAST(:stripe_payment_intent_id AS VARCHAR),
+        card_brand = CAST(:card_brand AS VARCHAR), card_last4 = CAST(:card_last4 AS VARCHAR),
+        next_action = CAST(:next_action AS TEXT), failure_code = CAST(:failure_code AS VARCHAR),
+        failure_message = CAST(:failure_message AS TEXT), updated_at = CAST(:now AS TIMESTAMPTZ)
+    WHERE id = CAST(:payment_id AS BIGINT) AND state IN ('processing', 'requires_action')
+      AND (SELECT count(*) FROM locked) >= 0
+    RETURNING id
+), paid AS (
+    UPDATE orders SET state = 'paid', updated_at = CAST(:now AS TIMESTAMPTZ)
+    WHERE id = CAST(:order_id AS BIGINT) AND state = 'pending_payment'
+      AND CAST(:mark_order_paid AS BOOLEAN) AND EXISTS (SELECT 1 FROM recorded)
+    RETURNING id
+), completed AS (
+    UPDATE idempotency_keys
+    SET response_status = CAST(:response_status AS INTEGER),
+        response_body = CAST(:response_body AS BYTEA),
+        response_location = CAST(:response_location AS VARCHAR), locked_at = NULL
+    WHERE id = CAST(:key_id AS BIGINT) AND EXISTS (SELECT 1 FROM recorded)
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM paid) AS paid,
+       (SELECT count(*) FROM completed) AS completed
+""")
+
+
+async def record_outcome(conn: AsyncConnection, *, payment_id: int, order_id: int, state: str,
+                         mark_order_paid: bool, now: datetime, key_id: int | None,
+                         response_status: int | None, response_body: bytes | None,
+                         response_location: str | None, **fields) -> bool:
+    """PostgreSQL, autocommit: Create Payment's second transaction in one statement. Locks
+    the order (when the payment succeeded), moves the payment from a live state to `state`
+    (compare-and-set), marks the order paid if it still awaits payment, and stores the
+    response for the Idempotency-Key; all of it only if the payment moved. False: the
+    payment was no longer live (settled meanwhile) and nothing was written."""
+    row = (await conn.execute(_RECORD_OUTCOME, {
+        "payment_id": payment_id, "order_id": order_id, "state": state,
+        "mark_order_paid": mark_order_paid, "now": now, "key_id": key_id,
+        "response_status": response_status, "response_body": response_body,
+        "response_location": response_location, **fields,
+    })).one()
+    return row.recorded == 1

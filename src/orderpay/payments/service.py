@@ -136,11 +136,10 @@ def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
     return "processing", None, None
 
 
-async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSnapshot) -> Row:
-    """Applies Stripe's view of the PaymentIntent to the payment (compare-and-set); marks
-    the order paid when the payment becomes `succeeded`."""
+def intent_fields(payment: Row, intent: IntentSnapshot) -> tuple[str, dict]:
+    """(state, columns) of the payment once Stripe's view of its PaymentIntent is applied."""
     state, failure_code, failure_message = state_of(intent)
-    fields = {
+    return state, {
         "stripe_payment_intent_id": intent.id,
         "card_brand": intent.card_brand or payment.card_brand,
         "card_last4": intent.card_last4 or payment.card_last4,
@@ -148,6 +147,12 @@ async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSn
         "failure_code": failure_code,
         "failure_message": failure_message,
     }
+
+
+async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSnapshot) -> Row:
+    """Applies Stripe's view of the PaymentIntent to the payment (compare-and-set); marks
+    the order paid when the payment becomes `succeeded`."""
+    state, fields = intent_fields(payment, intent)
     order_marked = False
     if state == "succeeded":
         # The order's row lock first, then the payment's: the same order as Create Payment's
@@ -202,6 +207,25 @@ def outcome_of(payment: Row, result: StripeResult, settings: Settings) -> Paymen
     return PaymentOutcome(payment, client_secret=client_secret, error=error)
 
 
+class _Recorded(dict):
+    """The payment as transaction 2 is about to record it, read like a Row."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(frozen=True)
+class _Payer:
+    """Who pays, as the single-statement transaction 1 returns it (see _charge)."""
+
+    user_id: int
+    email: str
+    stripe_customer_id: str | None
+
+
 @dataclass(frozen=True)
 class _NoOrder:
     user_id: int
@@ -240,6 +264,10 @@ class PaymentService:
             result = await self._charge(payment, payer=payer, token=source.stripe_token)
         if self.settings.test_pause_before_outcome_commit_seconds:
             await asyncio.sleep(self.settings.test_pause_before_outcome_commit_seconds)
+        if not resumed:
+            response = await self._record_in_one_statement(payment, result, key_id, render)
+            if response is not None:
+                return response
         async with self.db.transaction() as conn:
             if payment.state in UNSETTLED:
                 payment = await record_result(conn, payment=payment, result=result)
@@ -258,8 +286,82 @@ class PaymentService:
         PAYMENTS.labels(outcome.error.code if outcome.error else payment.state).inc()
         return response
 
+    async def _record_in_one_statement(self, payment: Row, result: StripeResult,
+                                       key_id: int | None, render: Renderer):
+        """PostgreSQL: transaction 2 as one statement (repository.record_outcome) when Stripe
+        answered with a PaymentIntent, the common case: the same compare-and-set, order
+        marking and stored response as the general path below, decided before the
+        statement from the payment as it was inserted. None when it does not apply or the
+        payment was settled meanwhile (nothing written): the general path then runs."""
+        if not self.db.is_postgresql or result.intent is None or payment.state not in UNSETTLED:
+            return None
+        state, fields = intent_fields(payment, result.intent)
+        if ALLOWED_FROM[state] != UNSETTLED:
+            return None
+        now = utcnow()
+        recorded = _Recorded({**payment._mapping, **fields, "state": state, "updated_at": now})
+        outcome = outcome_of(recorded, result, self.settings)
+        response = render(outcome)
+        stored = response
+        if outcome.client_secret:
+            # The client_secret is a secret: the stored copy goes without it.
+            stored = render(dataclasses.replace(outcome, client_secret=None))
+        async with self.db.autocommit() as conn:
+            done = await repository.record_outcome(
+                conn, payment_id=payment.id, order_id=payment.order_id, state=state,
+                mark_order_paid=state == "succeeded", now=now, key_id=key_id,
+                response_status=stored.status if key_id is not None else None,
+                response_body=stored.body if key_id is not None else None,
+                response_location=stored.location if key_id is not None else None,
+                **fields,
+            )
+        if not done:
+            return None
+        PAYMENTS.labels(outcome.error.code if outcome.error else state).inc()
+        return response
+
+    async def _begin_in_one_statement(self, *, token_hash, order_id, source,
+                                      idempotency_request):
+        """PostgreSQL: transaction 1 as one statement (repository.begin_payment) for the
+        common case: a payable order of the caller, a card they may use, a new (or no)
+        Idempotency-Key. None otherwise (nothing written): the general path decides."""
+        try:
+            async with self.db.autocommit() as conn:
+                row = await repository.begin_payment(
+                    conn, token_hash=token_hash, order_id=order_id,
+                    payment_method_id=source.saved_payment_method_id or source.stripe_token,
+                    saved=source.saved_payment_method_id is not None,
+                    single_use=(source.stripe_token or "").startswith("tok_"),
+                    idempotency_key=idempotency_request.key if idempotency_request else None,
+                    request_hash=idempotency_request.request_hash if idempotency_request
+                    else None,
+                    now=utcnow(),
+                )
+        except IntegrityError:
+            await self._second_live_payment(order_id)
+        if row is None:
+            return None
+        payer = _Payer(row.user_id, row.payer_email, row.payer_stripe_customer_id)
+        return row, payer, row.idempotency_key_id, False
+
+    async def _second_live_payment(self, order_id: int | None):
+        """The partial unique index refused a second live payment for this order."""
+        async with self.db.connect() as conn:
+            state = await repository.live_payment_state(conn, order_id=order_id or 0)
+        if state == "succeeded":
+            raise Conflict("The order is already paid.", code="order_not_payable",
+                           title="Order not payable") from None
+        raise Conflict("A payment of this order is already in progress.",
+                       code="payment_in_progress", title="Payment in progress") from None
+
     async def _begin(self, *, token_hash, order_id, source, idempotency_request):
         """Transaction 1: (payment, payer, idempotency key id, resumed?) or a Replay."""
+        if self.db.is_postgresql and order_id is not None:
+            begun = await self._begin_in_one_statement(
+                token_hash=token_hash, order_id=order_id, source=source,
+                idempotency_request=idempotency_request)
+            if begun is not None:
+                return begun
         try:
             async with self.db.transaction() as conn:
                 payer = None
@@ -312,14 +414,7 @@ class PaymentService:
                 )
                 return payment, payer, key_id, False
         except IntegrityError:
-            # The partial unique index refused a second live payment for this order.
-            async with self.db.connect() as conn:
-                state = await repository.live_payment_state(conn, order_id=order_id or 0)
-            if state == "succeeded":
-                raise Conflict("The order is already paid.", code="order_not_payable",
-                               title="Order not payable") from None
-            raise Conflict("A payment of this order is already in progress.",
-                           code="payment_in_progress", title="Payment in progress") from None
+            await self._second_live_payment(order_id)
 
     @staticmethod
     def _payment_method(payer, source: PaymentSource):
