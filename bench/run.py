@@ -161,6 +161,9 @@ def probe(server_pgid: int, pg_pid: int, stub_pid: int) -> Probe:
     )
 
 
+SESSIONS = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+
+
 async def pgss(conn: asyncpg.Connection) -> list[dict]:
     rows = await conn.fetch(
         "SELECT query, calls, total_exec_time FROM pg_stat_statements "
@@ -221,6 +224,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         sampler = None
         start = end = None
         statements: list[dict] = []
+        sessions_start = sessions_opened = 0
         result: dict[str, Any] = {}
         while True:
             line = (await proc.stdout.readline()).decode()
@@ -230,6 +234,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
                 sampler = asyncio.create_task(sample_rss())
             elif line.startswith("WINDOW_START"):
                 await db.execute("SELECT pg_stat_statements_reset()")
+                sessions_start = await db.fetchval(SESSIONS)
                 start = probe(server.pid, ctx["pg_pid"], stub.proc.pid)
                 if sc.app == "profile":
                     os.kill(server.pid, signal.SIGUSR1)
@@ -238,6 +243,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
                 if sc.app == "profile":
                     os.kill(server.pid, signal.SIGUSR2)
                 statements = await pgss(db)
+                sessions_opened = await db.fetchval(SESSIONS) - sessions_start
                 sampling.set()
             elif line.startswith("RESULT "):
                 result = json.loads(line[len("RESULT "):])
@@ -254,6 +260,10 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         server.stop()
     summary = summarize(sc, result, start, end, statements, stub_stats,
                         checks, rss_at_start, rss_at_end, rss_samples)
+    # New PostgreSQL connections during the window: a pool too small for the load opens
+    # and closes "overflow" connections all the time (each costs a backend fork, TLS
+    # negotiation and the dialect's set-up queries).
+    summary["db_connections_opened"] = sessions_opened
     if sc.app == "profile":
         from bench.profile import render
         from bench.profile import summarize as summarize_profile
@@ -483,7 +493,8 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
     for key in ("c", "a", "b", "d", "p"):
         r = results.get(key)
         if r:
-            extra.append(f"({key}) stub {r['stub_cpu_s_per_1000']:.2f} ms, load generator "
+            extra.append(f"({key}) {r['db_connections_opened']} DB connections opened; "
+                         f"stub {r['stub_cpu_s_per_1000']:.2f} ms, load generator "
                          f"{r['loadgen_cpu_s_per_1000']:.2f} ms per payment, machine "
                          f"{r['machine_busy'] * 100:.0f}% busy, foreign load "
                          f"{r['foreign_cpu_cores']:.2f} cores")
