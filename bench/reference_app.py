@@ -1,14 +1,22 @@
 """Scenario (c): the stack's ceiling for one payment.
 
 The payment's two transactions, and nothing else, in the most direct FastAPI + SQLAlchemy
-Core endpoint: a Pydantic body, the bearer token hashed and looked up with the order (row
-locked) in one statement, the Idempotency-Key claimed and the payment inserted `processing`
-(transaction 1); then the order marked paid, the payment moved to `succeeded` and the
-response stored for the key (transaction 2). No Stripe call, no JSON:API validation, no
-middleware, no metrics. Same schema, same data, same uvicorn and worker count as orderpay,
-so `orderpay / reference` is the share of the stack's ceiling orderpay reaches.
+Core endpoint: a Pydantic body, the bearer token hashed; transaction 1 authenticates, locks
+the order, claims the Idempotency-Key and inserts the payment `processing`; transaction 2
+marks the order paid, moves the payment to `succeeded` and stores the response for the
+key. No Stripe call, no JSON:API validation, no middleware, no metrics. Same schema, data,
+uvicorn, worker count and pool size as orderpay, so `orderpay / reference` is the share of
+the stack's ceiling that orderpay reaches.
 
-    python -m uvicorn bench.reference_app:app --workers 2
+REFERENCE_SQL chooses how the two transactions are written:
+
+* `one` (scenario c): each transaction is one statement on an autocommit connection, the
+  very statements orderpay runs on PostgreSQL (payments/repository.py), so the reference
+  does the same database work as orderpay and only the rest differs;
+* `plain` (scenario e): the textbook form, BEGIN + three Core statements + COMMIT each
+  (what orderpay did before; see docs/PERFORMANCE.md).
+
+    REFERENCE_SQL=one python -m uvicorn bench.reference_app:app --workers 2
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import orjson
 from fastapi import FastAPI, Header
@@ -28,15 +37,20 @@ from starlette.responses import Response
 from orderpay.businesses.models import Business
 from orderpay.idempotency.models import IdempotencyKey
 from orderpay.orders.models import Order
+from orderpay.payments import repository
 from orderpay.payments.models import Payment
 from orderpay.users.models import User
 
 users, orders, businesses = User.__table__, Order.__table__, Business.__table__
 payments, keys = Payment.__table__, IdempotencyKey.__table__
 
-pool_size = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
-engine = create_async_engine(os.environ["DATABASE_URL"], pool_size=pool_size,
-                             max_overflow=pool_size)
+engine = create_async_engine(
+    os.environ["DATABASE_URL"],
+    pool_size=int(os.environ.get("DATABASE_POOL_SIZE", "20")),
+    max_overflow=int(os.environ.get("DATABASE_MAX_OVERFLOW", "0")),
+)
+autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+ONE_STATEMENT = os.environ.get("REFERENCE_SQL", "one") == "one"
 app = FastAPI()
 
 
@@ -79,6 +93,8 @@ async def create_payment(
 ) -> Response:
     token_hash = hashlib.sha256(authorization.removeprefix("Bearer ").encode()).hexdigest()
     order_id = int(body.data.relationships.order.id)
+    if ONE_STATEMENT:
+        return await _one_statement_each(body, token_hash, order_id, idempotency_key)
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         payer = (await conn.execute(
@@ -140,3 +156,41 @@ async def create_payment(
                 response_status=201, response_body=document, locked_at=None))
     return Response(document, status_code=201, media_type="application/vnd.api+json",
                     headers={"Location": f"/api/v1/payments/{payment_id}"})
+
+
+def _document(payment, order_id: int) -> bytes:
+    return orjson.dumps({"data": {
+        "type": "payments", "id": str(payment.id),
+        "attributes": {"state": payment.state, "amount_cents": payment.amount_cents,
+                       "currency": payment.currency,
+                       "stripe_payment_intent_id": payment.stripe_payment_intent_id,
+                       "created_at": payment.created_at.isoformat(),
+                       "updated_at": payment.updated_at.isoformat()},
+        "relationships": {"order": {"data": {"type": "orders", "id": str(order_id)}}},
+    }})
+
+
+async def _one_statement_each(body: Body, token_hash: str, order_id: int,
+                              idempotency_key: str | None) -> Response:
+    async with autocommit.connect() as conn:
+        payment = await repository.begin_payment(
+            conn, token_hash=token_hash, order_id=order_id,
+            payment_method_id=body.data.attributes.stripe_token, saved=False, single_use=False,
+            idempotency_key=idempotency_key, request_hash="0" * 64 if idempotency_key else None,
+            now=datetime.now(UTC))
+    if payment is None:
+        return _error(409, "not_payable")
+    now = datetime.now(UTC)
+    fields = {"stripe_payment_intent_id": f"pi_ref_{payment.id}", "card_brand": "visa",
+              "card_last4": "4242", "next_action": None, "failure_code": None,
+              "failure_message": None}
+    recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
+    document = _document(SimpleNamespace(**recorded), order_id)
+    async with autocommit.connect() as conn:
+        await repository.record_outcome(
+            conn, payment_id=payment.id, order_id=order_id, state="succeeded",
+            mark_order_paid=True, now=now, key_id=payment.idempotency_key_id,
+            response_status=201, response_body=document,
+            response_location=f"/api/v1/payments/{payment.id}", **fields)
+    return Response(document, status_code=201, media_type="application/vnd.api+json",
+                    headers={"Location": f"/api/v1/payments/{payment.id}"})

@@ -60,14 +60,17 @@ class Scenario:
     latency: float  # Stripe stub latency per call, seconds
     concurrency: int
     workers: int = 2
+    env: dict[str, str] = field(default_factory=dict)
     orders: list[tuple[int, int]] = field(default_factory=list)
 
 
 SCENARIOS = [
-    Scenario("c", "reference: 2 transactions, FastAPI+Core", "reference", 0.0, 64),
+    Scenario("c", "reference: orderpay's SQL, FastAPI+Core", "reference", 0.0, 64),
     Scenario("a", "orderpay, Stripe 0 ms, 64 conc.", "orderpay", 0.0, 64),
     Scenario("b", "orderpay, Stripe 300 ms, 400 conc.", "orderpay", 0.3, 400),
     Scenario("d", "orderpay, Stripe 300 ms, 8 conc.", "orderpay", 0.3, 8),
+    Scenario("e", "reference, textbook SQL (BEGIN..COMMIT)", "reference", 0.0, 64,
+             env={"REFERENCE_SQL": "plain"}),
 ]
 # --profile: (a)'s load on one worker under bench/cpuprof.py (not part of the targets).
 PROFILE = Scenario("p", "profile: (a) on 1 worker, sampled", "profile", 0.0, 32, workers=1)
@@ -184,6 +187,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         "STRIPE_API_BASE": stub.url,
         "STRIPE_SECRET_KEY": STRIPE_KEY,
         "PYTHONWARNINGS": "ignore",
+        **sc.env,
         **dict(item.split("=", 1) for item in args.env),
     }
     server_cls = {"reference": ReferenceServer, "profile": ProfiledServer}.get(
@@ -468,7 +472,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
         f"{'CPU ms':>8}{'PG ms':>7}{'SQL':>6}{'Stripe':>7}{'RSS MB start->end':>20}"
         f"{'once':>6}",
     ]
-    for key in ("c", "a", "b", "d", "p"):
+    for key in ("c", "a", "b", "d", "e", "p"):
         r = results.get(key)
         if r is None:
             continue
@@ -490,7 +494,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
     lines.append("  SQL = statements per payment besides BEGIN/COMMIT (pg_stat_statements); "
                  "Stripe = calls per payment counted by the stub")
     extra = []
-    for key in ("c", "a", "b", "d", "p"):
+    for key in ("c", "a", "b", "d", "e", "p"):
         r = results.get(key)
         if r:
             extra.append(f"({key}) {r['db_connections_opened']} DB connections opened; "
@@ -499,6 +503,13 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
                          f"{r['machine_busy'] * 100:.0f}% busy, foreign load "
                          f"{r['foreign_cpu_cores']:.2f} cores")
     lines += ["  " + e for e in extra]
+    ratios = []
+    for num, den in (("a", "c"), ("a", "e"), ("c", "e"), ("b", "a")):
+        if num in results and den in results:
+            share = results[num]["payments_per_s"] / results[den]["payments_per_s"]
+            ratios.append(f"({num})/({den}) = {share:.2f}")
+    if ratios:
+        lines.append("  throughput ratios: " + ", ".join(ratios))
     lines.append("")
     lines.append("targets:")
     for t in targets:
@@ -580,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured window, seconds")
     parser.add_argument("--warmup", type=float, default=4.0, help="warm-up, seconds")
-    parser.add_argument("--only", default="cabd", help="scenarios to run, e.g. 'a' or 'ca'")
+    parser.add_argument("--only", default="cabde", help="scenarios to run, e.g. 'a' or 'ca'")
     parser.add_argument("--users", type=int, default=200, help="customers paying")
     parser.add_argument("--max-rate", type=float, default=3000.0,
                         help="payments/s the order supply is sized for")
