@@ -136,7 +136,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from orderpay.refunds.endpoints import router as refunds_router
     from orderpay.webhooks.endpoints import router as webhooks_router
 
-    for router in (orders_router, cards_router, payments_router, refunds_router):
+    # Routes are matched in order: the hot path (Create Payment) first.
+    for router in (payments_router, orders_router, cards_router, refunds_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhooks_router, prefix="/api/v1")
     app.include_router(operations.router)
