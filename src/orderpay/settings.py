@@ -8,6 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The local Stripe (`localstripe`) that `make run` starts; production sets STRIPE_API_BASE
 # to https://api.stripe.com or leaves it unset in the deployment's environment file.
 LOCAL_STRIPE_API_BASE = "http://127.0.0.1:8420"
+LOCAL_WEBHOOK_SECRET = "whsec_orderpay_local"
 
 
 class Settings(BaseSettings):
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
 
     stripe_secret_key: str = "sk_test_orderpay_local"
     stripe_api_base: str = LOCAL_STRIPE_API_BASE
-    stripe_webhook_secret: str = "whsec_orderpay_local"
+    stripe_webhook_secret: str = LOCAL_WEBHOOK_SECRET
     # Stripe's API version this code was written against; sent on every call so that a change
     # of the account's default version cannot change the shape of what we parse.
     stripe_api_version: str = "2026-10-28.endive"
@@ -48,6 +49,13 @@ class Settings(BaseSettings):
     # Only for the crash-safety tests: pause for this many seconds after Stripe answered and
     # before the outcome is committed, so a test can SIGKILL the process in that window.
     test_pause_before_outcome_commit_seconds: float = 0.0
+
+
+    @property
+    def webhook_secret_configured(self) -> bool:
+        """The built-in webhook secret is accepted only with a Stripe on this machine."""
+        local = self.stripe_api_base.startswith(("http://127.0.0.1", "http://localhost"))
+        return local or self.stripe_webhook_secret != LOCAL_WEBHOOK_SECRET
 
 
 @lru_cache

@@ -383,13 +383,19 @@ class StripeGateway:
     # -- refunds --------------------------------------------------------------------------
 
     async def create_refund(
-        self, *, refund_id: int, intent_id: str, amount: int, reason: str | None
+        self, *, refund_id: int, intent_id: str, amount: int, reason: str | None,
+        connect: bool = False,
     ) -> tuple[str, str]:
         params: dict[str, Any] = {
             "payment_intent": intent_id,
             "amount": amount,
             "metadata": {"orderpay_refund_id": str(refund_id)},
         }
+        if connect:
+            # A destination charge: the restaurant's transfer and our fee are taken back in
+            # proportion, so a refund does not come out of the platform's own balance.
+            params["reverse_transfer"] = True
+            params["refund_application_fee"] = True
         if reason:
             params["metadata"]["orderpay_reason"] = reason
         if reason in STRIPE_ACTING_REFUND_REASONS:
@@ -411,6 +417,10 @@ class StripeGateway:
         """The verified event as a dict; raises ValueError when the signature does not hold."""
         if not signature:
             raise ValueError("missing Stripe-Signature")
+        if not self.settings.webhook_secret_configured:
+            # The built-in secret is public (it is in this source): outside the local Stripe
+            # it would let anyone forge a "payment succeeded".
+            raise ValueError("STRIPE_WEBHOOK_SECRET is not configured")
         try:
             stripe.WebhookSignature.verify_header(
                 payload.decode("utf-8"), signature, self.settings.stripe_webhook_secret,

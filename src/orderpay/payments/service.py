@@ -162,13 +162,27 @@ async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSn
     updated = await repository.transition(
         conn, payment_id=payment.id, to_state=state, from_states=ALLOWED_FROM[state], **fields
     )
-    if updated is None:
-        if order_marked:
-            # The payment was already final and not succeeded: the order is not paid by it.
-            await repository.unmark_order_paid(conn, order_id=payment.order_id)
-        # Someone else settled it first (or it is final): theirs is the truth we report.
-        return await repository.by_id(conn, payment.id)
-    return updated
+    if updated is not None:
+        return updated
+    current = await repository.by_id(conn, payment.id)
+    if state == "succeeded" and current.state == "failed":
+        # Stripe charged a PaymentIntent we had recorded as failed: after a failed 3-D Secure
+        # the customer, who holds its client_secret, may complete it with Stripe.js. Money
+        # taken is the truth, unless another payment of the order is live (then this one
+        # must be refunded by an operator: logged loudly, never silently dropped).
+        if await repository.live_payment_state(conn, order_id=payment.order_id) is None:
+            late = await repository.transition(
+                conn, payment_id=payment.id, to_state="succeeded", from_states=("failed",),
+                **fields)
+            if late is not None:
+                return late
+        log.error("payment %s: Stripe charged PaymentIntent %s but order %s is paid by "
+                  "another payment; refund it", payment.id, intent.id, payment.order_id)
+    if order_marked:
+        # The payment was already final and not succeeded: the order is not paid by it.
+        await repository.unmark_order_paid(conn, order_id=payment.order_id)
+    # Someone else settled it first (or it is final): theirs is the truth we report.
+    return current
 
 
 async def record_result(conn: AsyncConnection, *, payment: Row, result: StripeResult) -> Row:
@@ -528,6 +542,9 @@ class PaymentService:
         and one still awaiting 3-D Secure after `abandon_after_seconds` too.
         """
         intent = None
+        # Only a refusal of a call that acts (create, confirm) says "nothing was charged";
+        # a refused read (a rotated key, a missing permission) says nothing about the money.
+        acting = False
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 if payment.stripe_payment_intent_id:
@@ -540,7 +557,9 @@ class PaymentService:
                             and payment.stripe_payment_method_id):
                         # Stripe replays the original if it got it; else this creates an
                         # unconfirmed one, which is confirmed or canceled just below.
+                        acting = True
                         intent = await self._create_intent(payment)
+                        acting = False
                         # A replay is the PaymentIntent as it was when first created (e.g.
                         # `requires_confirmation` though a lost confirm has charged it since):
                         # decide on what it is now, never on that stale answer.
@@ -552,8 +571,10 @@ class PaymentService:
                                                  "Stripe holds no charge for this payment."))
                 if intent.status == "requires_confirmation":
                     if mode == "finish":
+                        acting = True
                         intent = await self.gateway.confirm_payment_intent(
                             payment_id=payment.id, intent_id=intent.id)
+                        acting = False
                     elif mode == "reconcile":
                         intent = await self._cancel(payment, intent)
                 elif (mode == "reconcile" and intent.status == "requires_action"
@@ -561,7 +582,11 @@ class PaymentService:
                       and utcnow() - payment.created_at > timedelta(seconds=abandon_after_seconds)):
                     intent = await self._cancel(payment, intent)
         except (CardDeclined, StripeRejected) as exc:
-            return self._refused(exc, intent)
+            if isinstance(exc, CardDeclined) or (acting and exc.http_status not in (401, 403)):
+                return self._refused(exc, intent)
+            log.warning("payment %s: Stripe refused a read (%s %s); left in doubt",
+                        payment.id, exc.http_status, exc.code)
+            return StripeResult(unavailable=True)
         except (StripeUnavailable, TimeoutError):
             return StripeResult(unavailable=True)
         return StripeResult(intent=intent)
@@ -608,7 +633,8 @@ class PaymentService:
 
     async def get(self, *, user_id: int, payment_id: int) -> tuple[Row, str | None]:
         """A payment its customer or a member of its business may see, refreshed from Stripe
-        when not final; with the client_secret while it awaits 3-D Secure."""
+        when not final; with the client_secret while it awaits 3-D Secure, for its customer
+        only (the secret lets its holder confirm the PaymentIntent)."""
         async with self.db.connect() as conn:
             row = await repository.with_order(conn, payment_id)
             if row is None or not await self._may_see(conn, row, user_id):
@@ -620,7 +646,8 @@ class PaymentService:
             if not result.unavailable:
                 async with self.db.transaction() as conn:
                     payment = await record_result(conn, payment=payment, result=result)
-                if result.intent is not None and payment.state == "requires_action":
+                if (result.intent is not None and payment.state == "requires_action"
+                        and row.customer_id == user_id):
                     client_secret = result.intent.client_secret
         return payment, client_secret
 

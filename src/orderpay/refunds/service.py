@@ -91,7 +91,8 @@ class RefundService:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 stripe_id, status = await self.gateway.create_refund(
                     refund_id=refund.id, intent_id=payment.stripe_payment_intent_id,
-                    amount=refund.amount_cents, reason=refund.reason)
+                    amount=refund.amount_cents, reason=refund.reason,
+                    connect=payment.destination_account_id is not None)
         except (StripeRejected, CardDeclined) as exc:
             async with self.db.transaction() as conn:
                 await repository.finish(conn, refund_id=refund.id, state="failed",

@@ -45,7 +45,7 @@ class WebhookService:
             return
         async with self.db.transaction() as conn:
             new = await repository.store(conn, event_id=event["id"], type=event["type"],
-                                         payload=payload.decode("utf-8"))
+                                         payload=json.dumps(_without_secrets(event)))
             if not new:
                 stored = await repository.by_id(conn, event["id"])
                 if stored.processed_at is not None:
@@ -105,3 +105,12 @@ class WebhookService:
             if payment is not None and payment.stripe_payment_intent_id in (None, intent_id):
                 return payment
         return None
+
+
+def _without_secrets(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as kept in the inbox: a PaymentIntent's client_secret is never stored."""
+    obj = event.get("data", {}).get("object")
+    if isinstance(obj, dict) and "client_secret" in obj:
+        obj = {k: v for k, v in obj.items() if k != "client_secret"}
+        event = {**event, "data": {**event["data"], "object": obj}}
+    return event
