@@ -213,7 +213,9 @@ def outcome_of(payment: Row, result: StripeResult, settings: Settings) -> Paymen
             payment.failure_message or "The card was declined.",
             code=payment.failure_code or "card_declined", title="Payment declined",
         )
-    elif state == "processing" and result.intent is None:
+    elif state == "processing":
+        # Stripe unreachable, or (rare for cards) still processing: not settled either way,
+        # and API.md answers both with 503 + Retry-After while it settles.
         error = _stripe_unavailable(payment.id, settings)
     client_secret = None
     if state == "requires_action" and result.intent is not None:
@@ -288,7 +290,8 @@ class PaymentService:
             outcome = outcome_of(payment, result, self.settings)
             response = render(outcome)
             if key_id is not None:
-                if result.unavailable and payment.state in UNSETTLED:
+                if payment.state == "processing":
+                    # Not settled: a retry with this key finishes it rather than replaying.
                     await idempotency.release(conn, key_id=key_id)
                 else:
                     # The client_secret is a secret: the stored copy goes without it, and a
@@ -310,8 +313,8 @@ class PaymentService:
         if not self.db.is_postgresql or result.intent is None or payment.state not in UNSETTLED:
             return None
         state, fields = intent_fields(payment, result.intent)
-        if ALLOWED_FROM[state] != UNSETTLED:
-            return None
+        if ALLOWED_FROM[state] != UNSETTLED or state == "processing":
+            return None  # the general path decides (and keeps the key open if processing)
         now = utcnow()
         recorded = _Recorded({**payment._mapping, **fields, "state": state, "updated_at": now})
         outcome = outcome_of(recorded, result, self.settings)
