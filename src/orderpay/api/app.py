@@ -96,9 +96,20 @@ class RequestContextMiddleware:
                 await send({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], path, str(status)).inc()
-            REQUEST_SECONDS.labels(scope["method"], path).observe(time.perf_counter() - started)
+            key = (scope["method"], getattr(route, "path", "unmatched"), status)
+            metrics = _request_metrics.get(key)
+            if metrics is None:
+                metrics = _request_metrics[key] = (
+                    REQUESTS.labels(key[0], key[1], str(status)),
+                    REQUEST_SECONDS.labels(key[0], key[1]),
+                )
+            metrics[0].inc()
+            metrics[1].observe(time.perf_counter() - started)
+
+
+# (method, route template, status) -> the two labelled metrics: prometheus_client's
+# labels() takes a lock and builds its key on every call. Bounded: routes are templates.
+_request_metrics: dict[tuple[str, str, int], tuple] = {}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
