@@ -108,9 +108,13 @@ async def run(spec: Spec) -> dict:
     exhausted = False
     errors_sample: list[str] = []
 
-    async def user() -> None:
+    async def user(delay: float) -> None:
         nonlocal exhausted
         conn = Connection(spec.host, spec.port)
+        # Users start spread over the ramp-up, not all at the same instant: with Stripe's
+        # latency constant, a synchronised start would keep every request in one wave for
+        # the whole run (a thundering herd no real client population makes).
+        await asyncio.sleep(delay)
         try:
             while phase != "drain":
                 try:
@@ -146,7 +150,9 @@ async def run(spec: Spec) -> dict:
 
     cpu0 = _cpu()
     print("WARMUP_START", flush=True)
-    tasks = [asyncio.create_task(user()) for _ in range(spec.concurrency)]
+    ramp = min(1.0, spec.warmup_seconds / 2)
+    tasks = [asyncio.create_task(user(ramp * i / spec.concurrency))
+             for i in range(spec.concurrency)]
     await asyncio.sleep(spec.warmup_seconds)
     phase = "window"
     window_cpu0 = _cpu()

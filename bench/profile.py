@@ -2,10 +2,10 @@
 window, summarised by package (self time of the innermost Python frame) and by the
 orderpay steps it passes through (inclusive time).
 
-`python -m bench --only a --profile` records it with bench/cpuprof.py (samples by CPU
-time, so preemption on a busy 2-core machine is not mistaken for work); a py-spy recording
-(`py-spy record -f raw`, wall-clock samples) is summarised the same way:
-`python -m bench.profile FILE`.
+`make bench` (scenario p; alone: `python -m bench --only p`) records it with
+bench/cpuprof.py (samples by CPU time, so preemption on a busy 2-core machine is not
+mistaken for work); a py-spy recording (`py-spy record -f raw`, wall-clock samples) is
+summarised the same way: `python -m bench.profile FILE`.
 """
 
 from __future__ import annotations

@@ -65,15 +65,15 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("c", "reference: orderpay's SQL, FastAPI+Core", "reference", 0.0, 64),
+    Scenario("c", "reference, orderpay's 2 statements", "reference", 0.0, 64),
     Scenario("a", "orderpay, Stripe 0 ms, 64 conc.", "orderpay", 0.0, 64),
     Scenario("b", "orderpay, Stripe 300 ms, 400 conc.", "orderpay", 0.3, 400),
     Scenario("d", "orderpay, Stripe 300 ms, 8 conc.", "orderpay", 0.3, 8),
-    Scenario("e", "reference, textbook SQL (BEGIN..COMMIT)", "reference", 0.0, 64,
+    Scenario("e", "reference, BEGIN..COMMIT x2", "reference", 0.0, 64,
              env={"REFERENCE_SQL": "plain"}),
 ]
-# --profile: (a)'s load on one worker under bench/cpuprof.py (not part of the targets).
-PROFILE = Scenario("p", "profile: (a) on 1 worker, sampled", "profile", 0.0, 32, workers=1)
+# (p): (a)'s load on one worker under bench/cpuprof.py, for the profile (not a target).
+PROFILE = Scenario("p", "profile: (a)'s load, 1 worker", "profile", 0.0, 32, workers=1)
 
 TARGETS = {
     "a_payments_per_s": 600,
@@ -526,7 +526,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
 
 async def main_async(args) -> int:
     wanted = [s for s in SCENARIOS if s.name in args.only]
-    if args.profile:
+    if "p" in args.only:
         wanted.append(PROFILE)
     info = machine()
     print(f"bench: {info['nproc']} CPUs ({info['cpu_model']}), {info['memory']}; "
@@ -596,7 +596,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured window, seconds")
     parser.add_argument("--warmup", type=float, default=4.0, help="warm-up, seconds")
-    parser.add_argument("--only", default="cabde", help="scenarios to run, e.g. 'a' or 'ca'")
+    parser.add_argument("--only", default="cabdep",
+                        help="scenarios to run, e.g. 'a' or 'ca'; p is (a)'s load on one "
+                        "worker profiled by CPU time (bench/cpuprof.py), written to "
+                        "bench/results/profile-p.txt")
     parser.add_argument("--users", type=int, default=200, help="customers paying")
     parser.add_argument("--max-rate", type=float, default=3000.0,
                         help="payments/s the order supply is sized for")
@@ -605,9 +608,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the server under test, e.g. "
                         "DATABASE_POOL_SIZE=10 (to compare settings)")
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile (a)'s load on one worker by CPU time "
-                        "(bench/cpuprof.py); writes bench/results/profile-p.txt")
     parser.add_argument("--out", default=None, help="results file (default "
                         "bench/results/latest.json)")
     args = parser.parse_args(argv)
