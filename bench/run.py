@@ -75,6 +75,7 @@ SCENARIOS = [
 # (p): (a)'s load on one worker under bench/cpuprof.py, for the profile (not a target).
 PROFILE = Scenario("p", "profile: (a)'s load, 1 worker", "profile", 0.0, 32, workers=1)
 
+FOREIGN_LOAD_WARNING = 0.15  # cores used by processes outside the bench during a window
 TARGETS = {
     "a_payments_per_s": 600,
     "a_share_of_reference": 0.60,
@@ -175,6 +176,21 @@ async def pgss(conn: asyncpg.Connection) -> list[dict]:
         "AND query NOT LIKE '%pg_stat_statements%'"
     )
     return [dict(r) for r in rows]
+
+
+async def wait_for_quiet(max_seconds: float) -> float:
+    """Seconds waited (at most `max_seconds`) for the machine to be idle before a scenario:
+    on a shared machine another job's CPU would be counted against this one's throughput
+    (the load that stays is reported as foreign_cpu_cores anyway)."""
+    waited = 0.0
+    while waited < max_seconds:
+        busy0, total0 = procstat.machine_cpu()
+        await asyncio.sleep(1.0)
+        busy1, total1 = procstat.machine_cpu()
+        waited += 1.0
+        if (busy1 - busy0) / max(1e-9, total1 - total0) < 0.10:
+            break
+    return waited
 
 
 async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
@@ -515,6 +531,12 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
             ratios.append(f"({num})/({den}) = {share:.2f}")
     if ratios:
         lines.append("  throughput ratios: " + ", ".join(ratios))
+    noisy = [f"({k}) {r['foreign_cpu_cores']:.2f}" for k, r in results.items()
+             if r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING]
+    if noisy:
+        lines.append("  WARNING: other processes used CPU during " + ", ".join(noisy)
+                     + " cores: those figures understate this machine; run again when "
+                     "it is quiet")
     lines.append("")
     lines.append("targets:")
     for t in targets:
@@ -560,9 +582,11 @@ async def main_async(args) -> int:
             ctx = {"session": session, "stub": stub, "db": db, "database_url": database_url,
                    "tokens": seeded.tokens, "pg_pid": pg_pid, "tmp": tmp}
             for sc in wanted:
+                waited = await wait_for_quiet(args.quiet_wait)
                 t = time.monotonic()
                 results[sc.name] = await run_scenario(sc, ctx=ctx, args=args)
                 r = results[sc.name]
+                r["waited_for_quiet_seconds"] = waited
                 print(f"bench: ({sc.name}) {r['payments_per_s']:.0f} payments/s, p99 "
                       f"{r['latency_ms']['p99']} ms, server CPU {r['server_cpu_s_per_1000']} "
                       f"ms/payment, errors {r['errors'] or 0}, exactly-once "
@@ -601,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
                         "worker profiled by CPU time (bench/cpuprof.py), written to "
                         "bench/results/profile-p.txt")
     parser.add_argument("--users", type=int, default=200, help="customers paying")
+    parser.add_argument("--quiet-wait", type=float, default=15.0,
+                        help="seconds to wait at most, before each scenario, for the "
+                        "machine to be idle (shared machines)")
     parser.add_argument("--max-rate", type=float, default=3000.0,
                         help="payments/s the order supply is sized for")
     parser.add_argument("--no-idempotency-keys", action="store_true",
