@@ -426,16 +426,10 @@ def machine() -> dict:
             "commit": commit + ("+dirty" if dirty else "")}
 
 
-def allocate_orders(seeded_orders, scenarios, args) -> None:
-    """Each scenario gets its own orders: enough for the fastest it could possibly go."""
-    span = args.warmup + args.duration + 5
-    pos = 0
-    for sc in scenarios:
-        rate = args.max_rate if sc.latency == 0 else min(args.max_rate,
-                                                         sc.concurrency / sc.latency)
-        need = int(rate * span)
-        sc.orders = seeded_orders[pos:pos + need]
-        pos += need
+def orders_needed(sc: Scenario, args) -> int:
+    """Enough orders for the fastest the scenario could possibly go."""
+    rate = args.max_rate if sc.latency == 0 else min(args.max_rate, sc.concurrency / sc.latency)
+    return int(rate * (args.warmup + args.duration + 5))
 
 
 def evaluate(results: dict[str, dict]) -> list[dict]:
@@ -567,12 +561,11 @@ async def main_async(args) -> int:
         from orderpay.migrate import upgrade
 
         await asyncio.to_thread(upgrade, database_url)
-        span = args.warmup + args.duration + 5
-        n_orders = sum(int((args.max_rate if s.latency == 0 else
-                            min(args.max_rate, s.concurrency / s.latency)) * span)
-                       for s in wanted)
+        # Each scenario pays its own orders; spares for the runs repeated after a disturbance.
+        needs = [orders_needed(s, args) for s in wanted]
+        n_orders = sum(needs) + args.reruns * max(needs)
         seeded = await seed(database_url, users=args.users, orders=n_orders)
-        allocate_orders(seeded.orders, wanted, args)
+        next_order = 0
         print(f"bench: PostgreSQL on :{cluster.port}, {args.users} customers, "
               f"{n_orders} orders seeded in {time.monotonic() - started:.1f}s", flush=True)
         pg_pid = int((cluster.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
@@ -581,12 +574,34 @@ async def main_async(args) -> int:
         async with aiohttp.ClientSession() as session:
             ctx = {"session": session, "stub": stub, "db": db, "database_url": database_url,
                    "tokens": seeded.tokens, "pg_pid": pg_pid, "tmp": tmp}
-            for sc in wanted:
-                waited = await wait_for_quiet(args.quiet_wait)
-                t = time.monotonic()
-                results[sc.name] = await run_scenario(sc, ctx=ctx, args=args)
-                r = results[sc.name]
-                r["waited_for_quiet_seconds"] = waited
+            reruns = args.reruns
+            for i, sc in enumerate(wanted):
+                disturbed = []
+                while True:
+                    waited = await wait_for_quiet(args.quiet_wait)
+                    t = time.monotonic()
+                    sc.orders = seeded.orders[next_order:next_order + orders_needed(sc, args)]
+                    next_order += len(sc.orders)
+                    r = await run_scenario(sc, ctx=ctx, args=args)
+                    r["waited_for_quiet_seconds"] = waited
+                    # Another job's CPU during the window: this measured the neighbours. Run it
+                    # again, once per scenario, while the time budget allows.
+                    left = len(wanted) - i - 1
+                    budget_ok = (time.monotonic() - started) + (left + 1) * 30 < args.budget
+                    if (r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING and reruns > 0
+                            and not disturbed and budget_ok):
+                        reruns -= 1
+                        disturbed.append(r)
+                        print(f"bench: ({sc.name}) disturbed by {r['foreign_cpu_cores']:.2f} "
+                              "cores of other processes' CPU; running it again", flush=True)
+                        continue
+                    break
+                if disturbed:
+                    r["disturbed_runs"] = [
+                        {k: d[k] for k in ("payments_per_s", "server_cpu_s_per_1000",
+                                           "foreign_cpu_cores", "latency_ms")}
+                        for d in disturbed]
+                results[sc.name] = r
                 print(f"bench: ({sc.name}) {r['payments_per_s']:.0f} payments/s, p99 "
                       f"{r['latency_ms']['p99']} ms, server CPU {r['server_cpu_s_per_1000']} "
                       f"ms/payment, errors {r['errors'] or 0}, exactly-once "
@@ -619,16 +634,21 @@ async def main_async(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured window, seconds")
-    parser.add_argument("--warmup", type=float, default=4.0, help="warm-up, seconds")
+    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up, seconds")
     parser.add_argument("--only", default="cabdep",
                         help="scenarios to run, e.g. 'a' or 'ca'; p is (a)'s load on one "
                         "worker profiled by CPU time (bench/cpuprof.py), written to "
                         "bench/results/profile-p.txt")
     parser.add_argument("--users", type=int, default=200, help="customers paying")
-    parser.add_argument("--quiet-wait", type=float, default=15.0,
+    parser.add_argument("--reruns", type=int, default=2,
+                        help="scenarios run again (once each) when other processes used the "
+                        "CPU during their window")
+    parser.add_argument("--budget", type=float, default=280.0,
+                        help="seconds: no rerun that would end the bench later than this")
+    parser.add_argument("--quiet-wait", type=float, default=10.0,
                         help="seconds to wait at most, before each scenario, for the "
                         "machine to be idle (shared machines)")
-    parser.add_argument("--max-rate", type=float, default=3000.0,
+    parser.add_argument("--max-rate", type=float, default=2500.0,
                         help="payments/s the order supply is sized for")
     parser.add_argument("--no-idempotency-keys", action="store_true",
                         help="send Create Payment without an Idempotency-Key header")
