@@ -19,17 +19,19 @@ FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::\d+)?\)$")
 
 # Inclusive time of these frames: the steps of one payment.
 STEPS = {
-    "read_document (orderpay/api/documents.py)": "read and parse the JSON:API body",
-    "PaymentService._begin (orderpay/payments/service.py)": "transaction 1 (claim, lock, insert)",
-    "PaymentService._charge (orderpay/payments/service.py)": "Stripe: create + confirm",
-    "record_result (orderpay/payments/service.py)": "transaction 2: record the outcome",
-    "complete (orderpay/idempotency/service.py)": "store the response for the key",
-    "render_outcome (orderpay/payments/schemas.py)": "render the payment document",
     "RequestContextMiddleware.__call__ (orderpay/api/app.py)": "whole request below our middleware",
     "create_payment (orderpay/payments/endpoints.py)": "the endpoint function",
-    "greenlet_spawn (sqlalchemy/util/concurrency.py)": "SQLAlchemy async bridge (all SQL)",
-    "_APIRequestor.request_async (stripe/_api_requestor.py)": "stripe SDK requests",
-    "Database.transaction (orderpay/db.py)": "BEGIN/COMMIT and pool checkout",
+    "read_document (orderpay/api/documents.py)": "read and parse the JSON:API body",
+    "PaymentService._begin (orderpay/payments/service.py)": "transaction 1 (any path)",
+    "PaymentService._charge (orderpay/payments/service.py)": "Stripe: create + confirm",
+    "StripeClient.raw_request_async (stripe/_stripe_client.py)": "  in the stripe SDK",
+    "ClientSession._request (aiohttp/client.py)": "    of which aiohttp",
+    "PaymentService._record_in_one_statement (orderpay/payments/service.py)":
+        "transaction 2 (one statement, PostgreSQL)",
+    "record_result (orderpay/payments/service.py)": "transaction 2 (general path)",
+    "render_outcome (orderpay/payments/schemas.py)": "render the payment document",
+    "greenlet_spawn (sqlalchemy/util/concurrency.py)": "all SQL through SQLAlchemy",
+    "Database.autocommit (orderpay/db.py)": "  pool checkout and return",
 }
 
 
