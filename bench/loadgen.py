@@ -18,6 +18,7 @@ Protocol on stdout, one line each, for the orchestrator (bench/__main__.py)::
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import resource
 import sys
@@ -38,6 +39,7 @@ class Spec:
     idempotency_keys: bool = True
     key_prefix: str = "bench"
     request_timeout_seconds: float = 30.0
+    cycle_orders: bool = False  # reuse the orders (only for an app without a database)
 
 
 @dataclass
@@ -104,7 +106,7 @@ async def run(spec: Spec) -> dict:
     totals = Totals()
     window: dict = {"by_status": {}, "latencies": [], "succeeded": 0}
     phase = "warmup"  # warmup -> window -> drain
-    orders = iter(spec.orders)
+    orders = itertools.cycle(spec.orders) if spec.cycle_orders else iter(spec.orders)
     exhausted = False
     errors_sample: list[str] = []
 

@@ -56,7 +56,7 @@ TX_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|END)\b", 
 class Scenario:
     name: str
     title: str
-    app: str  # "orderpay" | "reference"
+    app: str  # "orderpay" | "reference" | "bare" | "profile"
     latency: float  # Stripe stub latency per call, seconds
     concurrency: int
     workers: int = 2
@@ -71,6 +71,8 @@ SCENARIOS = [
     Scenario("d", "orderpay, Stripe 300 ms, 8 conc.", "orderpay", 0.3, 8),
     Scenario("e", "reference, BEGIN..COMMIT x2", "reference", 0.0, 64,
              env={"REFERENCE_SQL": "plain"}),
+    # Not in the default run: the HTTP stack alone (bare FastAPI endpoint, no database).
+    Scenario("f", "bare FastAPI POST, no database", "bare", 0.0, 64),
 ]
 # (p): (a)'s load on one worker under bench/cpuprof.py, for the profile (not a target).
 PROFILE = Scenario("p", "profile: (a)'s load, 1 worker", "profile", 0.0, 32, workers=1)
@@ -105,6 +107,15 @@ class ProfiledServer(OrderpayServer):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "bench.cpuprof", self.profile_path, "-m", "orderpay",
                 "serve", "--host", self.host, "--port", str(self.port), "--workers", "1"]
+
+
+class BareServer(OrderpayServer):
+    """bench/bare_app.py under uvicorn: the HTTP stack alone (scenario f)."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", self.host,
+                "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
+                "--log-level", "warning"]
 
 
 class StubProcess:
@@ -211,7 +222,8 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         **sc.env,
         **dict(item.split("=", 1) for item in args.env),
     }
-    server_cls = {"reference": ReferenceServer, "profile": ProfiledServer}.get(
+    server_cls = {"reference": ReferenceServer, "profile": ProfiledServer,
+                  "bare": BareServer}.get(
         sc.app, OrderpayServer)
     server = server_cls(env, workers=sc.workers)
     profile_path = RESULTS / f"profile-{sc.name}.txt"
@@ -229,6 +241,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
             "concurrency": sc.concurrency, "warmup_seconds": args.warmup,
             "duration_seconds": args.duration, "orders": sc.orders, "tokens": ctx["tokens"],
             "idempotency_keys": not args.no_idempotency_keys, "key_prefix": f"bench-{sc.name}",
+            "cycle_orders": sc.app == "bare",
         }))
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.loadgen", str(spec_path), cwd=ROOT,
@@ -301,6 +314,8 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
 
 async def exactly_once(db: asyncpg.Connection, sc: Scenario, result: dict,
                        stub_stats: dict) -> dict:
+    if sc.app == "bare":
+        return {"ok": True, "checked": "nothing: no database, no Stripe"}
     lo, hi = sc.orders[0][0], sc.orders[-1][0]
     row = await db.fetchrow(
         """SELECT
@@ -318,7 +333,7 @@ async def exactly_once(db: asyncpg.Connection, sc: Scenario, result: dict,
     checks["responses_201_succeeded"] = result["totals"]["succeeded"]
     counts = [checks["succeeded_payments"], checks["orders_with_succeeded_payment"],
               checks["paid_orders"], checks["responses_201_succeeded"]]
-    if sc.app != "reference":
+    if sc.app not in ("reference", "bare"):
         checks["stripe_payment_intents"] = stub_stats["payment_intents_created"]
         checks["stripe_payment_intents_succeeded"] = stub_stats["payment_intents_by_status"].get(
             "succeeded", 0)
@@ -349,6 +364,8 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
         "succeeded"]
     if not_succeeded_201:
         errors["201_not_succeeded"] = not_succeeded_201
+    if result["exhausted"]:
+        errors["orders_exhausted"] = 1  # the load generator ran out of orders: re-size
     t0 = rss_samples[0][0] if rss_samples else 0
     t1 = rss_samples[-1][0] if rss_samples else 0
     first = [r for t, r in rss_samples if t - t0 <= 10]
@@ -357,7 +374,7 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
     # Stripe calls per payment over the whole scenario (the stub was reset before it):
     # exact, where a window count would be off by the calls of requests straddling its ends.
     stripe_calls = sum(n for route, n in stub_stats.get("calls", {}).items()
-                       if "/_stub/" not in route) if sc.app != "reference" else 0
+                       if "/_stub/" not in route) if sc.app not in ("reference", "bare") else 0
     all_paid = result["totals"]["succeeded"]
     ours = server_cpu + pg_cpu + stub_cpu + result["loadgen_cpu_seconds"]["window"]
     foreign = (end.machine[0] - start.machine[0]) - ours
@@ -428,6 +445,8 @@ def machine() -> dict:
 
 def orders_needed(sc: Scenario, args) -> int:
     """Enough orders for the fastest the scenario could possibly go."""
+    if sc.app == "bare":
+        return 1000  # no database: the load generator cycles through them
     rate = args.max_rate if sc.latency == 0 else min(args.max_rate, sc.concurrency / sc.latency)
     return int(rate * (args.warmup + args.duration + 5))
 
@@ -487,7 +506,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
         f"{'CPU ms':>8}{'PG ms':>7}{'SQL':>6}{'Stripe':>7}{'RSS MB start->end':>20}"
         f"{'once':>6}",
     ]
-    for key in ("c", "a", "b", "d", "e", "p"):
+    for key in ("c", "a", "b", "d", "e", "f", "p"):
         r = results.get(key)
         if r is None:
             continue
@@ -509,7 +528,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
     lines.append("  SQL = statements per payment besides BEGIN/COMMIT (pg_stat_statements); "
                  "Stripe = calls per payment counted by the stub")
     extra = []
-    for key in ("c", "a", "b", "d", "e", "p"):
+    for key in ("c", "a", "b", "d", "e", "f", "p"):
         r = results.get(key)
         if r:
             extra.append(f"({key}) {r['db_connections_opened']} DB connections opened; "
@@ -519,7 +538,7 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
                          f"{r['foreign_cpu_cores']:.2f} cores")
     lines += ["  " + e for e in extra]
     ratios = []
-    for num, den in (("a", "c"), ("a", "e"), ("c", "e"), ("b", "a")):
+    for num, den in (("a", "c"), ("a", "e"), ("c", "e"), ("b", "a"), ("c", "f")):
         if num in results and den in results:
             share = results[num]["payments_per_s"] / results[den]["payments_per_s"]
             ratios.append(f"({num})/({den}) = {share:.2f}")
