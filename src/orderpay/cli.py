@@ -55,23 +55,31 @@ def cmd_users_create(args) -> dict:
 def cmd_businesses_create(args) -> dict:
     from orderpay.businesses.service import create_business
 
-    return _with_db(lambda db: create_business(
-        db, name=args.name, currency=args.currency, stripe_account_id=args.stripe_account,
-        commission_bps=args.commission_bps))
+    return _with_db(
+        lambda db: create_business(
+            db,
+            name=args.name,
+            currency=args.currency,
+            stripe_account_id=args.stripe_account,
+            commission_bps=args.commission_bps,
+        )
+    )
 
 
 def cmd_businesses_add_member(args) -> dict:
     from orderpay.businesses.service import add_member
 
-    return _with_db(lambda db: add_member(db, business_id=args.business_id,
-                                          user_id=args.user_id))
+    return _with_db(lambda db: add_member(db, business_id=args.business_id, user_id=args.user_id))
 
 
 def cmd_products_create(args) -> dict:
     from orderpay.businesses.service import create_product
 
-    return _with_db(lambda db: create_product(db, business_id=args.business_id, name=args.name,
-                                              price_cents=args.price_cents))
+    return _with_db(
+        lambda db: create_product(
+            db, business_id=args.business_id, name=args.name, price_cents=args.price_cents
+        )
+    )
 
 
 def cmd_migrate(args) -> dict:
@@ -120,17 +128,23 @@ def cmd_reconcile(args) -> dict:
             # Kept webhook events first: they may settle payments without asking Stripe ...
             events = await webhooks.apply_pending()
             payments = await PaymentService(db=db, gateway=gateway, settings=settings).reconcile(
-                older_than_seconds=args.older_than, abandon_after_seconds=args.abandon_after)
+                older_than_seconds=args.older_than, abandon_after_seconds=args.abandon_after
+            )
             # ... and again after: a refund or dispute kept until its payment succeeded.
             events += await webhooks.apply_pending()
-            refunds = await RefundService(db=db, gateway=gateway, settings=settings) \
-                .retry_pending(older_than_seconds=args.older_than)
+            refunds = await RefundService(db=db, gateway=gateway, settings=settings).retry_pending(
+                older_than_seconds=args.older_than
+            )
             async with db.transaction() as conn:
                 purged = await purge(conn, older_than_seconds=settings.idempotency_key_ttl_seconds)
         finally:
             await gateway.close()
-        return {"payments": payments, "refunds_settled": refunds, "events_applied": events,
-                "idempotency_keys_purged": purged}
+        return {
+            "payments": payments,
+            "refunds_settled": refunds,
+            "events_applied": events,
+            "idempotency_keys_purged": purged,
+        }
 
     return _with_db(run)
 
@@ -147,27 +161,32 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     users = sub.add_parser("users", help="customers and staff").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     p = users.add_parser("create", help="create a user; prints its token once")
     p.add_argument("email")
     p.set_defaults(func=cmd_users_create)
 
     businesses = sub.add_parser("businesses", help="restaurants").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     p = businesses.add_parser("create", help="create a business")
     p.add_argument("name")
     p.add_argument("--currency", default="eur")
     p.add_argument("--stripe-account", default=None, help="its Stripe Connect account acct_…")
-    p.add_argument("--commission-bps", type=_positive_int, default=0,
-                   help="platform commission in basis points (1000 = 10%%)")
+    p.add_argument(
+        "--commission-bps",
+        type=_positive_int,
+        default=0,
+        help="platform commission in basis points (1000 = 10%%)",
+    )
     p.set_defaults(func=cmd_businesses_create)
     p = businesses.add_parser("add-member", help="let a user act for a business")
     p.add_argument("business_id", type=_positive_int)
     p.add_argument("user_id", type=_positive_int)
     p.set_defaults(func=cmd_businesses_add_member)
 
-    products = sub.add_parser("products", help="menus").add_subparsers(
-        dest="action", required=True)
+    products = sub.add_parser("products", help="menus").add_subparsers(dest="action", required=True)
     p = products.add_parser("create", help="add a product to a business's menu")
     p.add_argument("business_id", type=_positive_int)
     p.add_argument("name")
@@ -188,18 +207,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("reconcile", help="settle payments in doubt against Stripe")
-    p.add_argument("--older-than", type=float, default=300.0, metavar="SECONDS",
-                   help="only payments untouched for this long (default 300; keep it above "
-                        "the Stripe deadline so no request in flight is settled under it)")
-    p.add_argument("--abandon-after", type=float, default=3600.0, metavar="SECONDS",
-                   help="cancel a PaymentIntent still awaiting 3-D Secure after this long")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="only payments untouched for this long (default 300; keep it above "
+        "the Stripe deadline so no request in flight is settled under it)",
+    )
+    p.add_argument(
+        "--abandon-after",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="cancel a PaymentIntent still awaiting 3-D Secure after this long",
+    )
     p.set_defaults(func=cmd_reconcile)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     args = build_parser().parse_args(argv)
     try:
         result = args.func(args)

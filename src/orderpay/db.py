@@ -54,8 +54,9 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, pool_size: int = 20, max_overflow: int | None = None,
-                  **options) -> AsyncEngine:
+def create_engine(
+    url: str, pool_size: int = 20, max_overflow: int | None = None, **options
+) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
@@ -119,7 +120,8 @@ class Database:
         # main pool's, so a process holds up to twice DATABASE_POOL_SIZE at most.
         self._autocommit_engine = (
             create_engine(url, pool_size, max_overflow, isolation_level="AUTOCOMMIT")
-            if self.is_postgresql else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgresql
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
 
     @asynccontextmanager

@@ -50,7 +50,6 @@ class Settings(BaseSettings):
     # before the outcome is committed, so a test can SIGKILL the process in that window.
     test_pause_before_outcome_commit_seconds: float = 0.0
 
-
     @property
     def webhook_secret_configured(self) -> bool:
         """The built-in webhook secret is accepted only with a Stripe on this machine."""

@@ -144,9 +144,9 @@ def snapshot(intent: Any) -> IntentSnapshot:
 
 def decline_code(error: stripe.StripeError) -> str:
     """Stripe's most specific reason: `insufficient_funds` rather than `card_declined`."""
-    specific = getattr(error, "decline_code", None) or (error.json_body or {}).get(
-        "error", {}
-    ).get("decline_code")
+    specific = getattr(error, "decline_code", None) or (error.json_body or {}).get("error", {}).get(
+        "decline_code"
+    )
     if specific and specific != "generic_decline":
         return specific
     return error.code or "card_declined"
@@ -215,24 +215,33 @@ class StripeGateway:
                     result = "unavailable"
                     raise StripeUnavailable("stripe_unavailable", str(exc), status) from None
                 result = "rejected"
-                raise StripeRejected(exc.code or "invalid_request", exc.user_message or str(exc),
-                                     status) from None
+                raise StripeRejected(
+                    exc.code or "invalid_request", exc.user_message or str(exc), status
+                ) from None
             except (aiohttp.ClientError, OSError) as exc:
                 result = "unavailable"
                 raise StripeUnavailable("stripe_unavailable", str(exc)) from None
             finally:
                 STRIPE_SECONDS.labels(operation, result).observe(time.perf_counter() - started)
 
-    async def _raw(self, operation: str, method: str, path: str, params: dict[str, Any], *,
-                   idempotency_key: str | None = None) -> dict[str, Any]:
+    async def _raw(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
         """A call whose answer is read as plain JSON: the SDK's request machinery (auth,
         API version, retries with the same idempotency key, its error classes) without
         building StripeObjects from the answer, which cost more CPU than the rest of the
         call (docs/PERFORMANCE.md). Same path, parameters and encoding as the SDK's
         service methods, so an idempotent replay matches either."""
         options = {"idempotency_key": idempotency_key} if idempotency_key else {}
-        response = await self._call(operation, self.client.raw_request_async, method, path,
-                                    **options, **params)
+        response = await self._call(
+            operation, self.client.raw_request_async, method, path, **options, **params
+        )
         return response.data
 
     # -- customers and cards ---------------------------------------------------------------
@@ -272,8 +281,9 @@ class StripeGateway:
         )
         return _card_snapshot(source)
 
-    async def detach_payment_method(self, *, payment_method_id: str, customer_id: str | None,
-                                    idempotency_key: str) -> None:
+    async def detach_payment_method(
+        self, *, payment_method_id: str, customer_id: str | None, idempotency_key: str
+    ) -> None:
         if payment_method_id.startswith("pm_") or customer_id is None:
             await self._call(
                 "payment_method_detach",
@@ -321,14 +331,19 @@ class StripeGateway:
             params["transfer_data"] = {"destination": destination_account_id}
             params["application_fee_amount"] = application_fee or 0
         intent = await self._raw(
-            "payment_intent_create", "post", "/v1/payment_intents", params,
+            "payment_intent_create",
+            "post",
+            "/v1/payment_intents",
+            params,
             idempotency_key=payment_key(payment_id, "create"),
         )
         return snapshot(intent)
 
     async def confirm_payment_intent(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
         intent = await self._raw(
-            "payment_intent_confirm", "post", f"/v1/payment_intents/{_path_id(intent_id)}/confirm",
+            "payment_intent_confirm",
+            "post",
+            f"/v1/payment_intents/{_path_id(intent_id)}/confirm",
             {"expand": ["payment_method"]},
             idempotency_key=payment_key(payment_id, "confirm"),
         )
@@ -336,7 +351,9 @@ class StripeGateway:
 
     async def retrieve_payment_intent(self, intent_id: str) -> IntentSnapshot:
         intent = await self._raw(
-            "payment_intent_retrieve", "get", f"/v1/payment_intents/{_path_id(intent_id)}",
+            "payment_intent_retrieve",
+            "get",
+            f"/v1/payment_intents/{_path_id(intent_id)}",
             {"expand": ["payment_method"]},
         )
         return snapshot(intent)
@@ -383,7 +400,12 @@ class StripeGateway:
     # -- refunds --------------------------------------------------------------------------
 
     async def create_refund(
-        self, *, refund_id: int, intent_id: str, amount: int, reason: str | None,
+        self,
+        *,
+        refund_id: int,
+        intent_id: str,
+        amount: int,
+        reason: str | None,
         connect: bool = False,
     ) -> tuple[str, str]:
         params: dict[str, Any] = {
@@ -423,7 +445,9 @@ class StripeGateway:
             raise ValueError("STRIPE_WEBHOOK_SECRET is not configured")
         try:
             stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"), signature, self.settings.stripe_webhook_secret,
+                payload.decode("utf-8"),
+                signature,
+                self.settings.stripe_webhook_secret,
                 tolerance=300,
             )
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:

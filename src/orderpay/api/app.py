@@ -37,16 +37,21 @@ async def _orderpay_error(_request: Request, exc: OrderpayError) -> Response:
 
 async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed"}
-    error = OrderpayError(str(exc.detail), status=exc.status_code,
-                          code=codes.get(exc.status_code, "http_error"), title=str(exc.detail))
+    error = OrderpayError(
+        str(exc.detail),
+        status=exc.status_code,
+        code=codes.get(exc.status_code, "http_error"),
+        title=str(exc.detail),
+    )
     error.headers = dict(exc.headers or {})
     return render_error(error)
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
-    return render_error(BadRequest(str(first.get("msg", "Invalid request")),
-                                   code="invalid_request"))
+    return render_error(
+        BadRequest(str(first.get("msg", "Invalid request")), code="invalid_request")
+    )
 
 
 class RequestContextMiddleware:
@@ -84,15 +89,29 @@ class RequestContextMiddleware:
         except Exception:
             log.exception("unhandled error, request %s", request_id.decode(errors="replace"))
             if not response_started:
-                body = orjson.dumps({"errors": [{
-                    "status": "500", "code": "internal_error", "title": "Internal error",
-                    "detail": f"Something went wrong; quote request id "
-                              f"{request_id.decode(errors='replace')}.",
-                }]})
-                await send_with_id({"type": "http.response.start", "status": 500, "headers": [
-                    (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ]})
+                body = orjson.dumps(
+                    {
+                        "errors": [
+                            {
+                                "status": "500",
+                                "code": "internal_error",
+                                "title": "Internal error",
+                                "detail": f"Something went wrong; quote request id "
+                                f"{request_id.decode(errors='replace')}.",
+                            }
+                        ]
+                    }
+                )
+                await send_with_id(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
         finally:
             route = scope.get("route")
@@ -117,8 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        db = Database(settings.database_url, settings.database_pool_size,
-                      settings.database_max_overflow)
+        db = Database(
+            settings.database_url, settings.database_pool_size, settings.database_max_overflow
+        )
         gateway = StripeGateway(settings)
         app.state.settings = settings
         app.state.db = db
@@ -133,8 +153,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await gateway.close()
             await db.dispose()
 
-    app = FastAPI(title="orderpay", version="1", lifespan=lifespan,
-                  default_response_class=JSONAPIResponse)
+    app = FastAPI(
+        title="orderpay", version="1", lifespan=lifespan, default_response_class=JSONAPIResponse
+    )
     app.add_exception_handler(OrderpayError, _orderpay_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -62,8 +62,9 @@ async def read_body(request: Request) -> bytes:
 
 
 def _invalid_document(detail: str, pointer: str = "") -> BadRequest:
-    return BadRequest(detail, code="invalid_document", title="Invalid JSON:API document",
-                      pointer=pointer)
+    return BadRequest(
+        detail, code="invalid_document", title="Invalid JSON:API document", pointer=pointer
+    )
 
 
 async def read_document(request: Request) -> dict[str, Any]:
@@ -80,18 +81,24 @@ async def read_document(request: Request) -> dict[str, Any]:
         try:
             document = orjson.loads(body)
         except orjson.JSONDecodeError:
-            raise BadRequest("The body is not valid JSON.", code="invalid_json",
-                             title="Malformed JSON") from None
+            raise BadRequest(
+                "The body is not valid JSON.", code="invalid_json", title="Malformed JSON"
+            ) from None
     elif media_type == "multipart/form-data":
         document = await _decode_multipart(request, body)
     else:
         try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                              strict_parsing=bool(body), max_num_fields=1000)
+            pairs = parse_qsl(
+                body.decode("utf-8"),
+                keep_blank_values=True,
+                strict_parsing=bool(body),
+                max_num_fields=1000,
+            )
             document = decode_form(pairs)
         except (UnicodeDecodeError, ValueError) as exc:
-            raise BadRequest(f"The form does not decode: {exc}", code="invalid_form",
-                             title="Malformed form") from None
+            raise BadRequest(
+                f"The form does not decode: {exc}", code="invalid_form", title="Malformed form"
+            ) from None
     if not isinstance(document, dict):
         raise _invalid_document("The document must be a JSON object.")
     if "data" not in document:
@@ -108,8 +115,9 @@ async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
     try:
         form = await MultiPartParser(request.headers, stream(), max_files=0).parse()
     except MultiPartException as exc:
-        raise BadRequest(f"The form does not decode: {exc.message}", code="invalid_form",
-                         title="Malformed form") from None
+        raise BadRequest(
+            f"The form does not decode: {exc.message}", code="invalid_form", title="Malformed form"
+        ) from None
     try:
         pairs = []
         for key, value in form.multi_items():
@@ -118,8 +126,9 @@ async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
             pairs.append((key, value))
         return decode_form(pairs)
     except FormDecodeError as exc:
-        raise BadRequest(f"The form does not decode: {exc}", code="invalid_form",
-                         title="Malformed form") from None
+        raise BadRequest(
+            f"The form does not decode: {exc}", code="invalid_form", title="Malformed form"
+        ) from None
 
 
 def pointer_token(name: str) -> str:
@@ -132,16 +141,20 @@ def _type_names(singular: str) -> set[str]:
     return {singular, plural}
 
 
-def resource(document: dict[str, Any], type_name: str, allowed: Iterable[str]) -> tuple[
-    dict[str, Any], dict[str, Any]
-]:
+def resource(
+    document: dict[str, Any], type_name: str, allowed: Iterable[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Checks `data.type` and `data.attributes` and returns (attributes, relationships)."""
     data = document["data"]
     if "type" not in data:
         raise Unprocessable("`data.type` is required.", code="missing_type", pointer="/data/type")
     if data["type"] != type_name:
-        raise Conflict(f"`data.type` must be {type_name!r}.", code="type_mismatch",
-                       title="Type mismatch", pointer="/data/type")
+        raise Conflict(
+            f"`data.type` must be {type_name!r}.",
+            code="type_mismatch",
+            title="Type mismatch",
+            pointer="/data/type",
+        )
     attributes = data.get("attributes", {})
     if attributes is None:
         attributes = {}
@@ -154,9 +167,12 @@ def resource(document: dict[str, Any], type_name: str, allowed: Iterable[str]) -
         raise _invalid_document("`data.relationships` must be an object.", "/data/relationships")
     allowed = set(allowed)
     unknown = [
-        Unprocessable(f"Unknown attribute {name!r}.", code="unknown_attribute",
-                      title="Unknown attribute",
-                      pointer=f"/data/attributes/{pointer_token(name)}")
+        Unprocessable(
+            f"Unknown attribute {name!r}.",
+            code="unknown_attribute",
+            title="Unknown attribute",
+            pointer=f"/data/attributes/{pointer_token(name)}",
+        )
         for name in attributes
         if name not in allowed
     ]
@@ -175,28 +191,50 @@ def relationship_id(
     pointer = f"/data/relationships/{name}"
     value = relationships.get(name)
     if value is None:
-        raise Unprocessable(f"`relationships.{name}` is required.", code=missing_code,
-                            title=f"Missing {name}", pointer=pointer)
+        raise Unprocessable(
+            f"`relationships.{name}` is required.",
+            code=missing_code,
+            title=f"Missing {name}",
+            pointer=pointer,
+        )
     if not isinstance(value, dict):
-        raise Unprocessable(f"`relationships.{name}` must be an object.",
-                            code="invalid_relationship", pointer=pointer)
+        raise Unprocessable(
+            f"`relationships.{name}` must be an object.",
+            code="invalid_relationship",
+            pointer=pointer,
+        )
     if "data" in value:
         value = value["data"]
         pointer += "/data"
         if not isinstance(value, dict):
-            raise Unprocessable(f"`relationships.{name}.data` must be a resource identifier.",
-                                code="invalid_relationship", pointer=pointer)
+            raise Unprocessable(
+                f"`relationships.{name}.data` must be a resource identifier.",
+                code="invalid_relationship",
+                pointer=pointer,
+            )
     if "id" not in value:
-        raise Unprocessable(f"`relationships.{name}` needs an `id`.", code=missing_code,
-                            title=f"Missing {name}", pointer=pointer + "/id")
+        raise Unprocessable(
+            f"`relationships.{name}` needs an `id`.",
+            code=missing_code,
+            title=f"Missing {name}",
+            pointer=pointer + "/id",
+        )
     rel_type = value.get("type")
     if rel_type is not None and rel_type not in _type_names(type_singular):
-        raise Conflict(f"The {name} relationship must have type {type_singular!r}.",
-                       code="type_mismatch", title="Type mismatch", pointer=pointer + "/type")
+        raise Conflict(
+            f"The {name} relationship must have type {type_singular!r}.",
+            code="type_mismatch",
+            title="Type mismatch",
+            pointer=pointer + "/type",
+        )
     rel_id = value["id"]
     if not isinstance(rel_id, str) or not rel_id:
-        raise Unprocessable("Resource ids are non-empty strings.", code="invalid_id",
-                            title="Invalid id", pointer=pointer + "/id")
+        raise Unprocessable(
+            "Resource ids are non-empty strings.",
+            code="invalid_id",
+            title="Invalid id",
+            pointer=pointer + "/id",
+        )
     return rel_id
 
 

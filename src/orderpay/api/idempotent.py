@@ -23,15 +23,17 @@ def idempotency_request(key: str | None, document: dict[str, Any]) -> Idempotenc
     return IdempotencyRequest(key, request_hash(document)) if key else None
 
 
-def stored_response(stored: StoredResponse, *, replayed: bool = False,
-                    headers: dict[str, str] | None = None) -> Response:
+def stored_response(
+    stored: StoredResponse, *, replayed: bool = False, headers: dict[str, str] | None = None
+) -> Response:
     headers = dict(headers or {})
     if stored.location:
         headers["Location"] = stored.location
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(stored.body, status_code=stored.status, headers=headers,
-                    media_type=JSONAPI_MEDIA_TYPE)
+    return Response(
+        stored.body, status_code=stored.status, headers=headers, media_type=JSONAPI_MEDIA_TYPE
+    )
 
 
 async def run_once(

@@ -28,12 +28,16 @@ def _positive(request: Request, name: str, default: int, maximum: int | None) ->
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or len(raw) > 9:
-        raise BadRequest(f"{name} must be a positive integer.", code="invalid_page",
-                         title="Invalid page parameter")
+        raise BadRequest(
+            f"{name} must be a positive integer.",
+            code="invalid_page",
+            title="Invalid page parameter",
+        )
     value = int(raw)
     if maximum is not None and value > maximum:
-        raise BadRequest(f"{name} may be at most {maximum}.", code="invalid_page",
-                         title="Invalid page parameter")
+        raise BadRequest(
+            f"{name} may be at most {maximum}.", code="invalid_page", title="Invalid page parameter"
+        )
     return value
 
 

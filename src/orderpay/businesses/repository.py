@@ -39,8 +39,9 @@ def member_business_ids(user_id: int):
     return select(members.c.business_id).where(members.c.user_id == user_id)
 
 
-async def insert_product(conn: AsyncConnection, *, business_id: int, name: str,
-                         price_cents: int) -> Row:
+async def insert_product(
+    conn: AsyncConnection, *, business_id: int, name: str, price_cents: int
+) -> Row:
     result = await conn.execute(
         insert(products)
         .values(business_id=business_id, name=name, price_cents=price_cents, created_at=utcnow())

@@ -25,16 +25,21 @@ async def create_business(
     if not name.strip():
         raise Unprocessable("The name must not be empty.", code="invalid_name")
     if not CURRENCY.match(currency):
-        raise Unprocessable("currency is a lowercase ISO 4217 code, e.g. eur.",
-                            code="invalid_currency")
+        raise Unprocessable(
+            "currency is a lowercase ISO 4217 code, e.g. eur.", code="invalid_currency"
+        )
     if not 0 <= commission_bps <= 10000:
         raise Unprocessable("commission_bps is between 0 and 10000.", code="invalid_commission")
     if stripe_account_id is not None and not stripe_account_id.startswith("acct_"):
-        raise Unprocessable("A Stripe Connect account id starts with acct_.",
-                            code="invalid_stripe_account")
+        raise Unprocessable(
+            "A Stripe Connect account id starts with acct_.", code="invalid_stripe_account"
+        )
     async with db.transaction() as conn:
         row = await repository.insert_business(
-            conn, name=name, currency=currency, stripe_account_id=stripe_account_id,
+            conn,
+            name=name,
+            currency=currency,
+            stripe_account_id=stripe_account_id,
             commission_bps=commission_bps,
         )
     return {

@@ -52,10 +52,11 @@ async def save_card(
     attributes, _ = resource(document, "cards", ("stripe_token",))
     token = attributes.get("stripe_token")
     if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
-        raise Unprocessable("stripe_token is a Stripe PaymentMethod id (pm_…).",
-                            code="missing_payment_source" if token is None
-                            else "invalid_payment_source",
-                            pointer="/data/attributes/stripe_token")
+        raise Unprocessable(
+            "stripe_token is a Stripe PaymentMethod id (pm_…).",
+            code="missing_payment_source" if token is None else "invalid_payment_source",
+            pointer="/data/attributes/stripe_token",
+        )
     cards = request.app.state.cards
 
     async def work(user):
@@ -63,24 +64,32 @@ async def save_card(
         body = orjson.dumps({"data": card_resource(card)})
         return StoredResponse(201 if created else 200, body, f"/api/v1/cards/{card.id}")
 
-    return await run_once(request, endpoint="cards", token_hash=token_hash,
-                          idempotency_key=idempotency_key, document=document, work=work)
+    return await run_once(
+        request,
+        endpoint="cards",
+        token_hash=token_hash,
+        idempotency_key=idempotency_key,
+        document=document,
+        work=work,
+    )
 
 
 @router.get("/cards")
-async def list_cards(request: Request, token_hash: str = Depends(deps.token_hash),
-                     paging: Page = Depends(page)) -> JSONAPIResponse:
+async def list_cards(
+    request: Request, token_hash: str = Depends(deps.token_hash), paging: Page = Depends(page)
+) -> JSONAPIResponse:
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
-    total, rows = await request.app.state.cards.list(user=user, limit=paging.size,
-                                                     offset=paging.offset)
-    return JSONAPIResponse(list_document(request, paging, total,
-                                         [card_resource(r) for r in rows]))
+    total, rows = await request.app.state.cards.list(
+        user=user, limit=paging.size, offset=paging.offset
+    )
+    return JSONAPIResponse(list_document(request, paging, total, [card_resource(r) for r in rows]))
 
 
 @router.delete("/cards/{card_id}", status_code=204)
-async def delete_card(card_id: str, request: Request,
-                      token_hash: str = Depends(deps.token_hash)) -> Response:
+async def delete_card(
+    card_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+) -> Response:
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     await request.app.state.cards.delete(user=user, card_id=parse_id(card_id))

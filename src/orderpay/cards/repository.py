@@ -19,14 +19,18 @@ async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) ->
 
 async def insert_card(conn: AsyncConnection, **values) -> Row:
     result = await conn.execute(
-        insert(cards).values(created_at=utcnow(), detached=False, **values).returning(cards))
+        insert(cards).values(created_at=utcnow(), detached=False, **values).returning(cards)
+    )
     return result.one()
 
 
 async def reattach(conn: AsyncConnection, *, card_id: int, **values) -> Row:
     result = await conn.execute(
-        update(cards).where(cards.c.id == card_id)
-        .values(detached=False, created_at=utcnow(), **values).returning(cards))
+        update(cards)
+        .where(cards.c.id == card_id)
+        .values(detached=False, created_at=utcnow(), **values)
+        .returning(cards)
+    )
     return result.one()
 
 
@@ -42,14 +46,18 @@ async def of_user(conn: AsyncConnection, *, user_id: int, limit: int, offset: in
 
 
 async def count_of_user(conn: AsyncConnection, *, user_id: int) -> int:
-    query = select(func.count()).select_from(cards).where(
-        cards.c.user_id == user_id, cards.c.detached.is_(False))
+    query = (
+        select(func.count())
+        .select_from(cards)
+        .where(cards.c.user_id == user_id, cards.c.detached.is_(False))
+    )
     return (await conn.execute(query)).scalar_one()
 
 
 async def live_by_id(conn: AsyncConnection, *, card_id: int, user_id: int) -> Row | None:
-    query = select(cards).where(cards.c.id == card_id, cards.c.user_id == user_id,
-                                cards.c.detached.is_(False))
+    query = select(cards).where(
+        cards.c.id == card_id, cards.c.user_id == user_id, cards.c.detached.is_(False)
+    )
     return (await conn.execute(query)).first()
 
 

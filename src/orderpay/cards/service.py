@@ -28,9 +28,12 @@ class CardService:
             existing = await repository.by_payment_method(conn, payment_method_id=stripe_token)
         if any(card.user_id != user.id and not card.detached for card in existing):
             # Attached to another customer: refused without saying whose.
-            raise Unprocessable("This payment method cannot be saved.",
-                                code="invalid_payment_source", title="Invalid payment source",
-                                pointer="/data/attributes/stripe_token")
+            raise Unprocessable(
+                "This payment method cannot be saved.",
+                code="invalid_payment_source",
+                title="Invalid payment source",
+                pointer="/data/attributes/stripe_token",
+            )
         mine = next((card for card in existing if card.user_id == user.id), None)
         if mine is not None and not mine.detached:
             return mine, False
@@ -41,25 +44,32 @@ class CardService:
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 customer_id = await users_service.ensure_stripe_customer(
-                    self.db, self.gateway, user=user)
+                    self.db, self.gateway, user=user
+                )
                 if stripe_token.startswith("pm_"):
                     snap = await self.gateway.attach_payment_method(
-                        payment_method_id=stripe_token, customer_id=customer_id,
-                        idempotency_key=key)
+                        payment_method_id=stripe_token, customer_id=customer_id, idempotency_key=key
+                    )
                 else:
                     snap = await self.gateway.attach_source(
-                        customer_id=customer_id, token=stripe_token, idempotency_key=key)
+                        customer_id=customer_id, token=stripe_token, idempotency_key=key
+                    )
         except CardDeclined as exc:
             raise PaymentDeclined(exc.message, code=exc.code, title="Card declined") from None
         except StripeRejected as exc:
-            raise Unprocessable(exc.message, code="invalid_payment_source",
-                                title="Invalid payment source",
-                                pointer="/data/attributes/stripe_token") from None
+            raise Unprocessable(
+                exc.message,
+                code="invalid_payment_source",
+                title="Invalid payment source",
+                pointer="/data/attributes/stripe_token",
+            ) from None
         except (StripeUnavailable, TimeoutError):
             raise ServiceUnavailable(
-                "Stripe could not be reached; try again.", code="stripe_unavailable",
+                "Stripe could not be reached; try again.",
+                code="stripe_unavailable",
                 title="Stripe unavailable",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)}) from None
+                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+            ) from None
         values = {
             "brand": snap.brand,
             "last4": snap.last4,
@@ -71,13 +81,14 @@ class CardService:
                 if mine is not None:
                     return await repository.reattach(conn, card_id=mine.id, **values), True
                 return await repository.insert_card(
-                    conn, user_id=user.id, stripe_payment_method_id=snap.payment_method_id,
-                    **values), True
+                    conn, user_id=user.id, stripe_payment_method_id=snap.payment_method_id, **values
+                ), True
         except IntegrityError:
             # A concurrent request saved it first: same card.
             async with self.db.connect() as conn:
                 rows = await repository.by_payment_method(
-                    conn, payment_method_id=snap.payment_method_id)
+                    conn, payment_method_id=snap.payment_method_id
+                )
             return next(r for r in rows if r.user_id == user.id), False
 
     async def list(self, *, user: CurrentUser, limit: int, offset: int) -> tuple[int, list[Row]]:
@@ -99,14 +110,16 @@ class CardService:
                     payment_method_id=card.stripe_payment_method_id,
                     customer_id=user.stripe_customer_id,
                     idempotency_key=f"orderpay-card-{card.id}-detach-"
-                                    f"{int(card.created_at.timestamp())}",
+                    f"{int(card.created_at.timestamp())}",
                 )
         except StripeRejected:
             pass  # already detached or gone in Stripe: it can no longer pay either way
         except (StripeUnavailable, TimeoutError, CardDeclined):
             raise ServiceUnavailable(
                 "Stripe could not be reached; the card is still saved. Try again.",
-                code="stripe_unavailable", title="Stripe unavailable",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)}) from None
+                code="stripe_unavailable",
+                title="Stripe unavailable",
+                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+            ) from None
         async with self.db.transaction() as conn:
             await repository.mark_detached(conn, card_id=card.id)

@@ -79,10 +79,17 @@ async def claim(
     lock_timeout_seconds: float,
 ) -> Claim:
     now = utcnow()
-    inserted = await conn.execute(_claim_statement(conn.dialect.name), {
-        "user_id": user_id, "endpoint": endpoint, "key": request.key,
-        "request_hash": request.request_hash, "locked_at": now, "created_at": now,
-    })
+    inserted = await conn.execute(
+        _claim_statement(conn.dialect.name),
+        {
+            "user_id": user_id,
+            "endpoint": endpoint,
+            "key": request.key,
+            "request_hash": request.request_hash,
+            "locked_at": now,
+            "created_at": now,
+        },
+    )
     key_id = inserted.scalar()
     if key_id is not None:
         return Claim(key_id, "new")
@@ -97,8 +104,14 @@ async def claim(
     if row.created_at < now - timedelta(seconds=ttl_seconds):
         # Expired: the key starts a new life, as if never seen.
         await _forget(conn, keys.c.id == row.id)
-        return await claim(conn, user_id=user_id, endpoint=endpoint, request=request,
-                           ttl_seconds=ttl_seconds, lock_timeout_seconds=lock_timeout_seconds)
+        return await claim(
+            conn,
+            user_id=user_id,
+            endpoint=endpoint,
+            request=request,
+            ttl_seconds=ttl_seconds,
+            lock_timeout_seconds=lock_timeout_seconds,
+        )
     if row.request_hash != request.request_hash:
         raise Unprocessable(
             "This Idempotency-Key was used with a different request body.",
@@ -106,8 +119,11 @@ async def claim(
             title="Idempotency-Key reused",
         )
     if row.response_status is not None:
-        return Claim(row.id, "replay",
-                     StoredResponse(row.response_status, row.response_body, row.response_location))
+        return Claim(
+            row.id,
+            "replay",
+            StoredResponse(row.response_status, row.response_body, row.response_location),
+        )
     stale = now - timedelta(seconds=lock_timeout_seconds)
     taken = await conn.execute(
         update(keys)
@@ -129,20 +145,27 @@ async def claim(
 
 
 async def complete(conn: AsyncConnection, *, key_id: int, response: StoredResponse) -> None:
-    await conn.execute(_COMPLETE, {
-        "b_key_id": key_id, "response_status": response.status,
-        "response_body": response.body, "response_location": response.location,
-        "locked_at": None,
-    })
+    await conn.execute(
+        _COMPLETE,
+        {
+            "b_key_id": key_id,
+            "response_status": response.status,
+            "response_body": response.body,
+            "response_location": response.location,
+            "locked_at": None,
+        },
+    )
 
 
 # The two statements of every Create Payment with a key, built once (see
 # payments/repository.py: a prebuilt statement's compiled form is found by a memoized key).
 @cache
 def _claim_statement(dialect_name: str):
-    return (dialect_insert_for(dialect_name, keys)
-            .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
-            .returning(keys.c.id))
+    return (
+        dialect_insert_for(dialect_name, keys)
+        .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
+        .returning(keys.c.id)
+    )
 
 
 _COMPLETE = update(keys).where(keys.c.id == bindparam("b_key_id"))
@@ -196,9 +219,14 @@ async def run_idempotent(
         user = await authenticate(conn, token_hash=token_hash)
         claimed = None
         if request is not None:
-            claimed = await claim(conn, user_id=user.id, endpoint=endpoint, request=request,
-                                  ttl_seconds=ttl_seconds,
-                                  lock_timeout_seconds=lock_timeout_seconds)
+            claimed = await claim(
+                conn,
+                user_id=user.id,
+                endpoint=endpoint,
+                request=request,
+                ttl_seconds=ttl_seconds,
+                lock_timeout_seconds=lock_timeout_seconds,
+            )
             if claimed.kind == "replay":
                 return claimed.response, True
     try:

@@ -38,48 +38,72 @@ async def create_order(
         body = orjson.dumps({"data": schemas.order_resource(order, elements)})
         return StoredResponse(201, body, f"/api/v1/orders/{order.id}")
 
-    return await run_once(request, endpoint="orders", token_hash=token_hash,
-                          idempotency_key=idempotency_key, document=document, work=work)
+    return await run_once(
+        request,
+        endpoint="orders",
+        token_hash=token_hash,
+        idempotency_key=idempotency_key,
+        document=document,
+        work=work,
+    )
 
 
 @router.get("/orders")
-async def list_orders(request: Request, token_hash: str = Depends(deps.token_hash),
-                      paging: Page = Depends(page)) -> JSONAPIResponse:
+async def list_orders(
+    request: Request, token_hash: str = Depends(deps.token_hash), paging: Page = Depends(page)
+) -> JSONAPIResponse:
     user = await _user(request, token_hash)
-    total, rows = await service.list_orders(request.app.state.db, user_id=user.id,
-                                            limit=paging.size, offset=paging.offset)
+    total, rows = await service.list_orders(
+        request.app.state.db, user_id=user.id, limit=paging.size, offset=paging.offset
+    )
     data = [schemas.order_resource(order, elements) for order, elements in rows]
     return JSONAPIResponse(list_document(request, paging, total, data))
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: str, request: Request,
-                    token_hash: str = Depends(deps.token_hash)) -> JSONAPIResponse:
+async def get_order(
+    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+) -> JSONAPIResponse:
     user = await _user(request, token_hash)
-    order, elements = await service.get_order(request.app.state.db, user_id=user.id,
-                                              order_id=parse_id(order_id))
+    order, elements = await service.get_order(
+        request.app.state.db, user_id=user.id, order_id=parse_id(order_id)
+    )
     return JSONAPIResponse({"data": schemas.order_resource(order, elements)})
 
 
 @router.get("/orders/{order_id}/payments")
-async def order_payments(order_id: str, request: Request,
-                         token_hash: str = Depends(deps.token_hash),
-                         paging: Page = Depends(page)) -> JSONAPIResponse:
+async def order_payments(
+    order_id: str,
+    request: Request,
+    token_hash: str = Depends(deps.token_hash),
+    paging: Page = Depends(page),
+) -> JSONAPIResponse:
     user = await _user(request, token_hash)
     total, rows = await service.order_payments(
-        request.app.state.db, user_id=user.id, order_id=parse_id(order_id),
-        limit=paging.size, offset=paging.offset)
-    return JSONAPIResponse(list_document(request, paging, total,
-                                         [payment_resource(p) for p in rows]))
+        request.app.state.db,
+        user_id=user.id,
+        order_id=parse_id(order_id),
+        limit=paging.size,
+        offset=paging.offset,
+    )
+    return JSONAPIResponse(
+        list_document(request, paging, total, [payment_resource(p) for p in rows])
+    )
 
 
 @router.patch("/orders/{order_id}/reject")
-async def reject_order(order_id: str, request: Request,
-                       token_hash: str = Depends(deps.token_hash)) -> JSONAPIResponse:
+async def reject_order(
+    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+) -> JSONAPIResponse:
     document = await read_document(request)
     reason, other = schemas.parse_reject(document, order_id)
     user = await _user(request, token_hash)
     order, elements = await service.reject_order(
-        request.app.state.db, request.app.state.refunds, user_id=user.id,
-        order_id=parse_id(order_id), reject_reason=reason, other_rejection_reason=other)
+        request.app.state.db,
+        request.app.state.refunds,
+        user_id=user.id,
+        order_id=parse_id(order_id),
+        reject_reason=reason,
+        other_rejection_reason=other,
+    )
     return JSONAPIResponse({"data": schemas.order_resource(order, elements)})

@@ -45,8 +45,9 @@ async def elements_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, 
 
 
 def _visible_to(user_id: int):
-    return or_(orders.c.customer_id == user_id,
-               orders.c.business_id.in_(member_business_ids(user_id)))
+    return or_(
+        orders.c.customer_id == user_id, orders.c.business_id.in_(member_business_ids(user_id))
+    )
 
 
 async def visible(conn: AsyncConnection, *, user_id: int, limit: int, offset: int) -> list[Row]:
@@ -65,13 +66,23 @@ async def count_visible(conn: AsyncConnection, *, user_id: int) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def mark_rejected(conn: AsyncConnection, *, order_id: int, from_states: tuple[str, ...],
-                        reject_reason: str, other_rejection_reason: str | None) -> Row | None:
+async def mark_rejected(
+    conn: AsyncConnection,
+    *,
+    order_id: int,
+    from_states: tuple[str, ...],
+    reject_reason: str,
+    other_rejection_reason: str | None,
+) -> Row | None:
     result = await conn.execute(
         update(orders)
         .where(orders.c.id == order_id, orders.c.state.in_(from_states))
-        .values(state="rejected", reject_reason=reject_reason,
-                other_rejection_reason=other_rejection_reason, updated_at=utcnow())
+        .values(
+            state="rejected",
+            reject_reason=reject_reason,
+            other_rejection_reason=other_rejection_reason,
+            updated_at=utcnow(),
+        )
         .returning(orders)
     )
     return result.first()

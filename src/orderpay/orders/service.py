@@ -41,23 +41,27 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
         if business is None:
             raise NotFound("No such business.", pointer="/data/relationships/business")
         products = await businesses_repository.products_by_ids(
-            conn, sorted({line.product_id for line in new.lines}))
+            conn, sorted({line.product_id for line in new.lines})
+        )
         element_rows = []
         for line in new.lines:
             product = products.get(line.product_id)
             if product is None or product.business_id != business.id:
                 raise Unprocessable(
                     f"Product {line.product_id} is not on this business's menu.",
-                    code="unknown_product", title="Unknown product",
+                    code="unknown_product",
+                    title="Unknown product",
                     pointer=f"{line.pointer}/product_id",
                 )
-            element_rows.append({
-                "product_id": product.id,
-                "name": product.name,
-                "quantity": line.quantity,
-                "unit_price_cents": product.price_cents,
-                "total_cents": product.price_cents * line.quantity,
-            })
+            element_rows.append(
+                {
+                    "product_id": product.id,
+                    "name": product.name,
+                    "quantity": line.quantity,
+                    "unit_price_cents": product.price_cents,
+                    "total_cents": product.price_cents * line.quantity,
+                }
+            )
         subtotal = sum(e["total_cents"] for e in element_rows)
         order = await repository.insert_order(
             conn,
@@ -80,8 +84,9 @@ async def _visible_order(conn, *, user_id: int, order_id: int | None) -> tuple[R
     order = await repository.by_id(conn, order_id) if order_id is not None else None
     if order is None:
         raise NotFound("No such order.")
-    member = await businesses_repository.is_member(conn, business_id=order.business_id,
-                                                   user_id=user_id)
+    member = await businesses_repository.is_member(
+        conn, business_id=order.business_id, user_id=user_id
+    )
     if order.customer_id != user_id and not member:
         raise NotFound("No such order.")
     return order, member
@@ -102,18 +107,27 @@ async def list_orders(db: Database, *, user_id: int, limit: int, offset: int):
     return total, [(row, elements[row.id]) for row in rows]
 
 
-async def order_payments(db: Database, *, user_id: int, order_id: int | None, limit: int,
-                         offset: int) -> tuple[int, list[Row]]:
+async def order_payments(
+    db: Database, *, user_id: int, order_id: int | None, limit: int, offset: int
+) -> tuple[int, list[Row]]:
     async with db.connect() as conn:
         order, _ = await _visible_order(conn, user_id=user_id, order_id=order_id)
         total = await payments_repository.count_for_order(conn, order_id=order.id)
-        rows = await payments_repository.for_order(conn, order_id=order.id, limit=limit,
-                                                   offset=offset)
+        rows = await payments_repository.for_order(
+            conn, order_id=order.id, limit=limit, offset=offset
+        )
     return total, rows
 
 
-async def reject_order(db: Database, refunds, *, user_id: int, order_id: int | None,
-                       reject_reason: str, other_rejection_reason: str | None):
+async def reject_order(
+    db: Database,
+    refunds,
+    *,
+    user_id: int,
+    order_id: int | None,
+    reject_reason: str,
+    other_rejection_reason: str | None,
+):
     """A member of the business rejects the order; a paid order is refunded in full first,
     so an order is never `rejected` while we still hold the customer's money."""
     async with db.connect() as conn:
@@ -121,30 +135,45 @@ async def reject_order(db: Database, refunds, *, user_id: int, order_id: int | N
         if not member:
             raise Forbidden("Only a member of the order's business can reject it.")
         if order.state == "rejected":
-            raise Conflict("The order is already rejected.", code="order_not_rejectable",
-                           title="Order not rejectable")
+            raise Conflict(
+                "The order is already rejected.",
+                code="order_not_rejectable",
+                title="Order not rejectable",
+            )
         live = await payments_repository.live_payment_state(conn, order_id=order.id)
     if live in ("processing", "requires_action"):
-        raise Conflict("A payment of this order is in progress; try again once it is settled.",
-                       code="payment_in_progress", title="Payment in progress")
+        raise Conflict(
+            "A payment of this order is in progress; try again once it is settled.",
+            code="payment_in_progress",
+            title="Payment in progress",
+        )
     if order.state == "paid":
         # No Stripe refund reason: the business rejected the order, which is none of Stripe's
         # (duplicate, fraudulent, requested_by_customer); the reason is on the order.
         await refunds.refund_order_in_full(order_id=order.id, reason=None)
     async with db.transaction() as conn:
         updated = await repository.mark_rejected(
-            conn, order_id=order.id, from_states=("pending_payment", "paid"),
-            reject_reason=reject_reason, other_rejection_reason=other_rejection_reason,
+            conn,
+            order_id=order.id,
+            from_states=("pending_payment", "paid"),
+            reject_reason=reject_reason,
+            other_rejection_reason=other_rejection_reason,
         )
         if updated is None:
-            raise Conflict("The order changed meanwhile; fetch it and try again.",
-                           code="order_not_rejectable", title="Order not rejectable")
+            raise Conflict(
+                "The order changed meanwhile; fetch it and try again.",
+                code="order_not_rejectable",
+                title="Order not rejectable",
+            )
         # Checked again under the order's row lock (taken by the update above): a payment
         # that began meanwhile holds the same lock, so it is either visible here or will
         # find the order rejected.
         live = await payments_repository.live_payment_state(conn, order_id=order.id)
         if live in ("processing", "requires_action") or (live == "succeeded"):
-            raise Conflict("A payment of this order is in progress; try again once settled.",
-                           code="payment_in_progress", title="Payment in progress")
+            raise Conflict(
+                "A payment of this order is in progress; try again once settled.",
+                code="payment_in_progress",
+                title="Payment in progress",
+            )
         elements = (await repository.elements_of(conn, [order.id]))[order.id]
     return updated, elements

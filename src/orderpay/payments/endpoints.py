@@ -32,7 +32,9 @@ async def create_payment(request: Request) -> Response:
     order_id, source = schemas.parse_create(document)
     service = _service(request)
     result = await service.create(
-        token_hash=token_hash, order_id=order_id, source=source,
+        token_hash=token_hash,
+        order_id=order_id,
+        source=source,
         idempotency_request=idempotency_request(idempotency_key, document),
         render=schemas.render_outcome,
     )

@@ -62,9 +62,11 @@ def _payer_statement(*, lock: bool):
             businesses.c.commission_bps,
             # The payment method as a saved card: one of the caller's live cards, and/or
             # a card of someone else or a deleted one (which nobody may pay with).
-            exists().where(same_card, cards.c.user_id == users.c.id, not_(detached))
+            exists()
+            .where(same_card, cards.c.user_id == users.c.id, not_(detached))
             .label("card_mine"),
-            exists().where(same_card, or_(cards.c.user_id != users.c.id, detached))
+            exists()
+            .where(same_card, or_(cards.c.user_id != users.c.id, detached))
             .label("card_elsewhere"),
         )
         .select_from(
@@ -72,8 +74,9 @@ def _payer_statement(*, lock: bool):
                 businesses, businesses.c.id == orders.c.business_id
             )
         )
-        .where(users.c.token_hash == bindparam("b_token_hash"),
-               orders.c.id == bindparam("b_order_id"))
+        .where(
+            users.c.token_hash == bindparam("b_token_hash"), orders.c.id == bindparam("b_order_id")
+        )
     )
     return query.with_for_update(of=orders) if lock else query
 
@@ -82,8 +85,9 @@ _PAYER = _payer_statement(lock=False)
 _PAYER_LOCKED = _payer_statement(lock=True)
 
 
-async def payer_and_order(conn: AsyncConnection, *, token_hash: str, order_id: int,
-                          payment_method_id: str | None = None) -> Row | None:
+async def payer_and_order(
+    conn: AsyncConnection, *, token_hash: str, order_id: int, payment_method_id: str | None = None
+) -> Row | None:
     """The caller (by token) with their order, its business's Connect terms and whether
     `payment_method_id` is a saved card (`card_mine`, `card_elsewhere`), the order row
     locked (PostgreSQL) until the transaction ends: authentication, the order, its lock and
@@ -91,8 +95,11 @@ async def payer_and_order(conn: AsyncConnection, *, token_hash: str, order_id: i
     rejection of the order (and other payments of it). None: unknown token or not their
     order."""
     query = _PAYER_LOCKED if conn.dialect.name == "postgresql" else _PAYER
-    params = {"b_token_hash": token_hash, "b_order_id": order_id,
-              "b_payment_method_id": payment_method_id}
+    params = {
+        "b_token_hash": token_hash,
+        "b_order_id": order_id,
+        "b_payment_method_id": payment_method_id,
+    }
     return (await conn.execute(query, params)).first()
 
 
@@ -120,7 +127,11 @@ async def live_payment_state(conn: AsyncConnection, *, order_id: int) -> str | N
 
 
 async def transition(
-    conn: AsyncConnection, *, payment_id: int, to_state: str, from_states: tuple[str, ...],
+    conn: AsyncConnection,
+    *,
+    payment_id: int,
+    to_state: str,
+    from_states: tuple[str, ...],
     **fields,
 ) -> Row | None:
     """Compare-and-set: moves the payment only from one of `from_states`, so two settlers
@@ -136,8 +147,10 @@ def _transition_statement(from_states: tuple[str, ...]):
     # that SQLAlchemy renders again on every execution.
     return (
         update(payments)
-        .where(payments.c.id == bindparam("b_payment_id"),
-               or_(*(payments.c.state == state for state in from_states)))
+        .where(
+            payments.c.id == bindparam("b_payment_id"),
+            or_(*(payments.c.state == state for state in from_states)),
+        )
         .returning(payments)
     )
 
@@ -149,12 +162,14 @@ async def update_fields(conn: AsyncConnection, *, payment_id: int, **fields) -> 
 
 
 _MARK_ORDER_PAID = update(orders).where(
-    and_(orders.c.id == bindparam("b_order_id"), orders.c.state == "pending_payment"))
+    and_(orders.c.id == bindparam("b_order_id"), orders.c.state == "pending_payment")
+)
 
 
 async def mark_order_paid(conn: AsyncConnection, *, order_id: int) -> bool:
     result = await conn.execute(
-        _MARK_ORDER_PAID, {"b_order_id": order_id, "state": "paid", "updated_at": utcnow()})
+        _MARK_ORDER_PAID, {"b_order_id": order_id, "state": "paid", "updated_at": utcnow()}
+    )
     return result.rowcount == 1
 
 
@@ -281,10 +296,18 @@ FROM inserted CROSS JOIN payer
 """)
 
 
-async def begin_payment(conn: AsyncConnection, *, token_hash: str, order_id: int,
-                        payment_method_id: str, saved: bool, single_use: bool,
-                        idempotency_key: str | None, request_hash: str | None,
-                        now: datetime) -> Row | None:
+async def begin_payment(
+    conn: AsyncConnection,
+    *,
+    token_hash: str,
+    order_id: int,
+    payment_method_id: str,
+    saved: bool,
+    single_use: bool,
+    idempotency_key: str | None,
+    request_hash: str | None,
+    now: datetime,
+) -> Row | None:
     """PostgreSQL, autocommit: Create Payment's first transaction in one statement, for the
     common case. It authenticates the token, locks the order, checks it is payable and that
     the card may be used (the rules of PaymentService._begin and _payment_method), claims a
@@ -292,11 +315,19 @@ async def begin_payment(conn: AsyncConnection, *, token_hash: str, order_id: int
     `payer_email`, `payer_stripe_customer_id`), or None when any condition does not hold,
     in which case nothing was written. A second live payment of the order still raises
     IntegrityError (the partial unique index)."""
-    result = await conn.execute(_BEGIN_PAYMENT, {
-        "token_hash": token_hash, "order_id": order_id, "payment_method_id": payment_method_id,
-        "saved": saved, "single_use": single_use, "idempotency_key": idempotency_key,
-        "request_hash": request_hash, "now": now,
-    })
+    result = await conn.execute(
+        _BEGIN_PAYMENT,
+        {
+            "token_hash": token_hash,
+            "order_id": order_id,
+            "payment_method_id": payment_method_id,
+            "saved": saved,
+            "single_use": single_use,
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "now": now,
+        },
+    )
     return result.first()
 
 
@@ -333,19 +364,40 @@ SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM paid) 
 """)
 
 
-async def record_outcome(conn: AsyncConnection, *, payment_id: int, order_id: int, state: str,
-                         mark_order_paid: bool, now: datetime, key_id: int | None,
-                         response_status: int | None, response_body: bytes | None,
-                         response_location: str | None, **fields) -> bool:
+async def record_outcome(
+    conn: AsyncConnection,
+    *,
+    payment_id: int,
+    order_id: int,
+    state: str,
+    mark_order_paid: bool,
+    now: datetime,
+    key_id: int | None,
+    response_status: int | None,
+    response_body: bytes | None,
+    response_location: str | None,
+    **fields,
+) -> bool:
     """PostgreSQL, autocommit: Create Payment's second transaction in one statement. Locks
     the order (when the payment succeeded), moves the payment from a live state to `state`
     (compare-and-set), marks the order paid if it still awaits payment, and stores the
     response for the Idempotency-Key; all of it only if the payment moved. False: the
     payment was no longer live (settled meanwhile) and nothing was written."""
-    row = (await conn.execute(_RECORD_OUTCOME, {
-        "payment_id": payment_id, "order_id": order_id, "state": state,
-        "mark_order_paid": mark_order_paid, "now": now, "key_id": key_id,
-        "response_status": response_status, "response_body": response_body,
-        "response_location": response_location, **fields,
-    })).one()
+    row = (
+        await conn.execute(
+            _RECORD_OUTCOME,
+            {
+                "payment_id": payment_id,
+                "order_id": order_id,
+                "state": state,
+                "mark_order_paid": mark_order_paid,
+                "now": now,
+                "key_id": key_id,
+                "response_status": response_status,
+                "response_body": response_body,
+                "response_location": response_location,
+                **fields,
+            },
+        )
+    ).one()
     return row.recorded == 1

@@ -29,24 +29,30 @@ def parse_create(document: dict[str, Any]) -> tuple[int | None, PaymentSource]:
     saved = attributes.get("stripe_payment_method_id")
     for name, value in (("stripe_token", token), ("stripe_payment_method_id", saved)):
         if value is not None and (not isinstance(value, str) or not value or len(value) > 255):
-            raise Unprocessable(f"`{name}` must be a non-empty string.", code="invalid_attribute",
-                                pointer=f"/data/attributes/{name}")
+            raise Unprocessable(
+                f"`{name}` must be a non-empty string.",
+                code="invalid_attribute",
+                pointer=f"/data/attributes/{name}",
+            )
     if token is None and saved is None:
         raise Unprocessable(
             "Give one of stripe_token and stripe_payment_method_id.",
-            code="missing_payment_source", title="Missing payment source",
+            code="missing_payment_source",
+            title="Missing payment source",
             pointer="/data/attributes",
         )
     if token is not None and saved is not None:
         raise Unprocessable(
             "Give only one of stripe_token and stripe_payment_method_id.",
-            code="ambiguous_payment_source", title="Ambiguous payment source",
+            code="ambiguous_payment_source",
+            title="Ambiguous payment source",
             pointer="/data/attributes",
         )
     if token is not None and not token.startswith(TOKEN_PREFIXES[:3]):
         raise Unprocessable(
             "stripe_token is a Stripe PaymentMethod (pm_…), Source (src_…) or token (tok_…).",
-            code="invalid_payment_source", title="Invalid payment source",
+            code="invalid_payment_source",
+            title="Invalid payment source",
             pointer="/data/attributes/stripe_token",
         )
     order_id = relationship_id(relationships, "order", "order", missing_code="missing_order")
@@ -69,7 +75,8 @@ def payment_resource(payment: Row, client_secret: str | None = None) -> dict[str
             "failure_message": payment.failure_message,
             "client_secret": client_secret if payment.state == "requires_action" else None,
             "next_action": json.loads(payment.next_action)
-            if payment.next_action and payment.state == "requires_action" else None,
+            if payment.next_action and payment.state == "requires_action"
+            else None,
             "created_at": isoformat(payment.created_at),
             "updated_at": isoformat(payment.updated_at),
         },

@@ -172,12 +172,17 @@ async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSn
         # must be refunded by an operator: logged loudly, never silently dropped).
         if await repository.live_payment_state(conn, order_id=payment.order_id) is None:
             late = await repository.transition(
-                conn, payment_id=payment.id, to_state="succeeded", from_states=("failed",),
-                **fields)
+                conn, payment_id=payment.id, to_state="succeeded", from_states=("failed",), **fields
+            )
             if late is not None:
                 return late
-        log.error("payment %s: Stripe charged PaymentIntent %s but order %s is paid by "
-                  "another payment; refund it", payment.id, intent.id, payment.order_id)
+        log.error(
+            "payment %s: Stripe charged PaymentIntent %s but order %s is paid by "
+            "another payment; refund it",
+            payment.id,
+            intent.id,
+            payment.order_id,
+        )
     if order_marked:
         # The payment was already final and not succeeded: the order is not paid by it.
         await repository.unmark_order_paid(conn, order_id=payment.order_id)
@@ -191,8 +196,13 @@ async def record_result(conn: AsyncConnection, *, payment: Row, result: StripeRe
     if result.failure is not None:
         state, code, message = result.failure
         updated = await repository.transition(
-            conn, payment_id=payment.id, to_state=state, from_states=ALLOWED_FROM[state],
-            failure_code=code, failure_message=message, next_action=None,
+            conn,
+            payment_id=payment.id,
+            to_state=state,
+            from_states=ALLOWED_FROM[state],
+            failure_code=code,
+            failure_message=message,
+            next_action=None,
         )
         return updated or await repository.by_id(conn, payment.id)
     return payment
@@ -211,7 +221,8 @@ def outcome_of(payment: Row, result: StripeResult, settings: Settings) -> Paymen
     if state in ("failed", "canceled"):
         error = result.error or PaymentDeclined(
             payment.failure_message or "The card was declined.",
-            code=payment.failure_code or "card_declined", title="Payment declined",
+            code=payment.failure_code or "card_declined",
+            title="Payment declined",
         )
     elif state == "processing":
         # Stripe unreachable, or (rare for cards) still processing: not settled either way,
@@ -266,7 +277,9 @@ class PaymentService:
         render: Renderer,
     ) -> StoredResponse | Replay:
         begun = await self._begin(
-            token_hash=token_hash, order_id=order_id, source=source,
+            token_hash=token_hash,
+            order_id=order_id,
+            source=source,
             idempotency_request=idempotency_request,
         )
         if isinstance(begun, Replay):
@@ -303,8 +316,9 @@ class PaymentService:
         PAYMENTS.labels(outcome.error.code if outcome.error else payment.state).inc()
         return response
 
-    async def _record_in_one_statement(self, payment: Row, result: StripeResult,
-                                       key_id: int | None, render: Renderer):
+    async def _record_in_one_statement(
+        self, payment: Row, result: StripeResult, key_id: int | None, render: Renderer
+    ):
         """PostgreSQL: transaction 2 as one statement (repository.record_outcome) when Stripe
         answered with a PaymentIntent, the common case: the same compare-and-set, order
         marking and stored response as the general path below, decided before the
@@ -325,8 +339,13 @@ class PaymentService:
             stored = render(dataclasses.replace(outcome, client_secret=None))
         async with self.db.autocommit() as conn:
             done = await repository.record_outcome(
-                conn, payment_id=payment.id, order_id=payment.order_id, state=state,
-                mark_order_paid=state == "succeeded", now=now, key_id=key_id,
+                conn,
+                payment_id=payment.id,
+                order_id=payment.order_id,
+                state=state,
+                mark_order_paid=state == "succeeded",
+                now=now,
+                key_id=key_id,
                 response_status=stored.status if key_id is not None else None,
                 response_body=stored.body if key_id is not None else None,
                 response_location=stored.location if key_id is not None else None,
@@ -337,21 +356,21 @@ class PaymentService:
         PAYMENTS.labels(outcome.error.code if outcome.error else state).inc()
         return response
 
-    async def _begin_in_one_statement(self, *, token_hash, order_id, source,
-                                      idempotency_request):
+    async def _begin_in_one_statement(self, *, token_hash, order_id, source, idempotency_request):
         """PostgreSQL: transaction 1 as one statement (repository.begin_payment) for the
         common case: a payable order of the caller, a card they may use, a new (or no)
         Idempotency-Key. None otherwise (nothing written): the general path decides."""
         try:
             async with self.db.autocommit() as conn:
                 row = await repository.begin_payment(
-                    conn, token_hash=token_hash, order_id=order_id,
+                    conn,
+                    token_hash=token_hash,
+                    order_id=order_id,
                     payment_method_id=source.saved_payment_method_id or source.stripe_token,
                     saved=source.saved_payment_method_id is not None,
                     single_use=(source.stripe_token or "").startswith("tok_"),
                     idempotency_key=idempotency_request.key if idempotency_request else None,
-                    request_hash=idempotency_request.request_hash if idempotency_request
-                    else None,
+                    request_hash=idempotency_request.request_hash if idempotency_request else None,
                     now=utcnow(),
                 )
         except IntegrityError:
@@ -366,17 +385,24 @@ class PaymentService:
         async with self.db.connect() as conn:
             state = await repository.live_payment_state(conn, order_id=order_id or 0)
         if state == "succeeded":
-            raise Conflict("The order is already paid.", code="order_not_payable",
-                           title="Order not payable") from None
-        raise Conflict("A payment of this order is already in progress.",
-                       code="payment_in_progress", title="Payment in progress") from None
+            raise Conflict(
+                "The order is already paid.", code="order_not_payable", title="Order not payable"
+            ) from None
+        raise Conflict(
+            "A payment of this order is already in progress.",
+            code="payment_in_progress",
+            title="Payment in progress",
+        ) from None
 
     async def _begin(self, *, token_hash, order_id, source, idempotency_request):
         """Transaction 1: (payment, payer, idempotency key id, resumed?) or a Replay."""
         if self.db.is_postgresql and order_id is not None:
             begun = await self._begin_in_one_statement(
-                token_hash=token_hash, order_id=order_id, source=source,
-                idempotency_request=idempotency_request)
+                token_hash=token_hash,
+                order_id=order_id,
+                source=source,
+                idempotency_request=idempotency_request,
+            )
             if begun is not None:
                 return begun
         try:
@@ -384,8 +410,11 @@ class PaymentService:
                 payer = None
                 if order_id is not None:
                     payer = await repository.payer_and_order(
-                        conn, token_hash=token_hash, order_id=order_id,
-                        payment_method_id=source.saved_payment_method_id or source.stripe_token)
+                        conn,
+                        token_hash=token_hash,
+                        order_id=order_id,
+                        payment_method_id=source.saved_payment_method_id or source.stripe_token,
+                    )
                 if payer is None:
                     # Unknown token (401), or an order that is not theirs (404).
                     user = await users_service.authenticate(conn, token_hash=token_hash)
@@ -393,7 +422,9 @@ class PaymentService:
                 key_id = None
                 if idempotency_request is not None:
                     claim = await idempotency.claim(
-                        conn, user_id=payer.user_id, endpoint="payments",
+                        conn,
+                        user_id=payer.user_id,
+                        endpoint="payments",
                         request=idempotency_request,
                         ttl_seconds=self.settings.idempotency_key_ttl_seconds,
                         lock_timeout_seconds=self.settings.idempotency_lock_timeout_seconds,
@@ -408,9 +439,12 @@ class PaymentService:
                 if payer.order_id is None:
                     raise NotFound("No such order.", pointer="/data/relationships/order")
                 if payer.order_state != "pending_payment":
-                    raise Conflict(f"The order is {payer.order_state}; only pending_payment "
-                                   "orders can be paid.", code="order_not_payable",
-                                   title="Order not payable")
+                    raise Conflict(
+                        f"The order is {payer.order_state}; only pending_payment "
+                        "orders can be paid.",
+                        code="order_not_payable",
+                        title="Order not payable",
+                    )
                 payment_method_id, customer_id = self._payment_method(payer, source)
                 fee = None
                 if payer.stripe_account_id:
@@ -443,7 +477,8 @@ class PaymentService:
             if not payer.card_mine:
                 raise Unprocessable(
                     "No saved card of yours has this stripe_payment_method_id.",
-                    code="card_not_found", title="Card not found",
+                    code="card_not_found",
+                    title="Card not found",
                     pointer="/data/attributes/stripe_payment_method_id",
                 )
             return source.saved_payment_method_id, payer.stripe_customer_id
@@ -451,8 +486,12 @@ class PaymentService:
         if payer.card_elsewhere:
             # Saved by another customer (attached to their Stripe Customer), or deleted:
             # answered like an unknown card, so nothing leaks about other customers.
-            raise Unprocessable("This payment method cannot be used.", code="card_not_found",
-                                title="Card not found", pointer="/data/attributes/stripe_token")
+            raise Unprocessable(
+                "This payment method cannot be used.",
+                code="card_not_found",
+                title="Card not found",
+                pointer="/data/attributes/stripe_token",
+            )
         if payer.card_mine:
             return token, payer.stripe_customer_id
         if token.startswith("tok_"):
@@ -470,12 +509,16 @@ class PaymentService:
                 intent = await self._create_intent(payment)
                 if intent.status == "requires_confirmation":
                     intent = await self.gateway.confirm_payment_intent(
-                        payment_id=payment.id, intent_id=intent.id)
+                        payment_id=payment.id, intent_id=intent.id
+                    )
         except (CardDeclined, StripeRejected) as exc:
             return self._refused(exc, intent)
         except (StripeUnavailable, TimeoutError) as exc:
-            log.warning("payment %s: Stripe unavailable (%s); left processing", payment.id,
-                        exc.__class__.__name__)
+            log.warning(
+                "payment %s: Stripe unavailable (%s); left processing",
+                payment.id,
+                exc.__class__.__name__,
+            )
             return StripeResult(unavailable=True)
         return StripeResult(intent=intent)
 
@@ -496,17 +539,23 @@ class PaymentService:
         """A single-use `tok_…` is attached to the customer as a card (`card_…`), which the
         PaymentIntent then charges; the token itself is never stored."""
         customer_id = await users_service.ensure_stripe_customer(
-            self.db, self.gateway,
+            self.db,
+            self.gateway,
             user=users_service.CurrentUser(payer.user_id, payer.email, payer.stripe_customer_id),
         )
         card = await self.gateway.attach_source(
-            customer_id=customer_id, token=token,
+            customer_id=customer_id,
+            token=token,
             idempotency_key=payment_key(payment.id, "source"),
         )
         async with self.db.transaction() as conn:
             await repository.update_fields(
-                conn, payment_id=payment.id, stripe_payment_method_id=card.payment_method_id,
-                stripe_customer_id=customer_id, card_brand=card.brand, card_last4=card.last4,
+                conn,
+                payment_id=payment.id,
+                stripe_payment_method_id=card.payment_method_id,
+                stripe_customer_id=customer_id,
+                card_brand=card.brand,
+                card_last4=card.last4,
             )
             return await repository.by_id(conn, payment.id)
 
@@ -516,17 +565,32 @@ class PaymentService:
         if isinstance(exc, CardDeclined):
             error = PaymentDeclined(exc.message, code=exc.code, title="Payment declined")
         elif exc.http_status in (401, 403):
-            error = OrderpayError("The payment provider refused our credentials.", status=502,
-                                  code="payment_provider_error", title="Payment provider error")
+            error = OrderpayError(
+                "The payment provider refused our credentials.",
+                status=502,
+                code="payment_provider_error",
+                title="Payment provider error",
+            )
         else:
-            error = Unprocessable(exc.message, code="invalid_payment_source",
-                                  title="Payment source refused", pointer="/data/attributes")
+            error = Unprocessable(
+                exc.message,
+                code="invalid_payment_source",
+                title="Payment source refused",
+                pointer="/data/attributes",
+            )
         if intent_id is not None:
             intent = IntentSnapshot(
-                id=intent_id, status="requires_payment_method", amount=intent.amount,
-                currency=intent.currency, client_secret=None, next_action=None,
-                payment_method_id=intent.payment_method_id, card_brand=intent.card_brand,
-                card_last4=intent.card_last4, failure_code=exc.code, failure_message=exc.message,
+                id=intent_id,
+                status="requires_payment_method",
+                amount=intent.amount,
+                currency=intent.currency,
+                client_secret=None,
+                next_action=None,
+                payment_method_id=intent.payment_method_id,
+                card_brand=intent.card_brand,
+                card_last4=intent.card_last4,
+                failure_code=exc.code,
+                failure_message=exc.message,
                 metadata=intent.metadata,
             )
             return StripeResult(intent=intent, error=error)
@@ -534,8 +598,9 @@ class PaymentService:
 
     # -- settling what is in doubt --------------------------------------------------------
 
-    async def stripe_truth(self, payment: Row, *, mode: str,
-                           abandon_after_seconds: float | None = None) -> StripeResult:
+    async def stripe_truth(
+        self, payment: Row, *, mode: str, abandon_after_seconds: float | None = None
+    ) -> StripeResult:
         """Stripe's view of a payment that is not final, found without ever creating a second
         PaymentIntent.
 
@@ -552,12 +617,17 @@ class PaymentService:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 if payment.stripe_payment_intent_id:
                     intent = await self.gateway.retrieve_payment_intent(
-                        payment.stripe_payment_intent_id)
+                        payment.stripe_payment_intent_id
+                    )
                 else:
                     intent = await self.gateway.find_payment_intent(payment_id=payment.id)
                     young = utcnow() - payment.created_at < CREATE_REPLAY_MAX_AGE
-                    if (intent is None and mode != "refresh" and young
-                            and payment.stripe_payment_method_id):
+                    if (
+                        intent is None
+                        and mode != "refresh"
+                        and young
+                        and payment.stripe_payment_method_id
+                    ):
                         # Stripe replays the original if it got it; else this creates an
                         # unconfirmed one, which is confirmed or canceled just below.
                         acting = True
@@ -570,25 +640,38 @@ class PaymentService:
                 if intent is None:
                     if mode == "refresh":
                         return StripeResult(unavailable=True)
-                    return StripeResult(failure=("canceled", "not_charged",
-                                                 "Stripe holds no charge for this payment."))
+                    return StripeResult(
+                        failure=(
+                            "canceled",
+                            "not_charged",
+                            "Stripe holds no charge for this payment.",
+                        )
+                    )
                 if intent.status == "requires_confirmation":
                     if mode == "finish":
                         acting = True
                         intent = await self.gateway.confirm_payment_intent(
-                            payment_id=payment.id, intent_id=intent.id)
+                            payment_id=payment.id, intent_id=intent.id
+                        )
                         acting = False
                     elif mode == "reconcile":
                         intent = await self._cancel(payment, intent)
-                elif (mode == "reconcile" and intent.status == "requires_action"
-                      and abandon_after_seconds is not None
-                      and utcnow() - payment.created_at > timedelta(seconds=abandon_after_seconds)):
+                elif (
+                    mode == "reconcile"
+                    and intent.status == "requires_action"
+                    and abandon_after_seconds is not None
+                    and utcnow() - payment.created_at > timedelta(seconds=abandon_after_seconds)
+                ):
                     intent = await self._cancel(payment, intent)
         except (CardDeclined, StripeRejected) as exc:
             if isinstance(exc, CardDeclined) or (acting and exc.http_status not in (401, 403)):
                 return self._refused(exc, intent)
-            log.warning("payment %s: Stripe refused a read (%s %s); left in doubt",
-                        payment.id, exc.http_status, exc.code)
+            log.warning(
+                "payment %s: Stripe refused a read (%s %s); left in doubt",
+                payment.id,
+                exc.http_status,
+                exc.code,
+            )
             return StripeResult(unavailable=True)
         except (StripeUnavailable, TimeoutError):
             return StripeResult(unavailable=True)
@@ -600,19 +683,26 @@ class PaymentService:
         cancel says nothing about the payment, so its state now is read back and recorded
         instead (succeeded stays a charge; still cancelable stays in doubt)."""
         try:
-            return await self.gateway.cancel_payment_intent(payment_id=payment.id,
-                                                            intent_id=intent.id)
+            return await self.gateway.cancel_payment_intent(
+                payment_id=payment.id, intent_id=intent.id
+            )
         except StripeRejected as exc:
-            log.warning("payment %s: Stripe refused to cancel %s (%s); reading it back",
-                        payment.id, intent.id, exc.code)
+            log.warning(
+                "payment %s: Stripe refused to cancel %s (%s); reading it back",
+                payment.id,
+                intent.id,
+                exc.code,
+            )
             return await self.gateway.retrieve_payment_intent(intent.id)
 
-    async def settle(self, payment: Row, *, mode: str,
-                     abandon_after_seconds: float | None = None) -> Row:
+    async def settle(
+        self, payment: Row, *, mode: str, abandon_after_seconds: float | None = None
+    ) -> Row:
         if payment.state not in UNSETTLED:
             return payment
-        result = await self.stripe_truth(payment, mode=mode,
-                                         abandon_after_seconds=abandon_after_seconds)
+        result = await self.stripe_truth(
+            payment, mode=mode, abandon_after_seconds=abandon_after_seconds
+        )
         if result.unavailable:
             return payment
         async with self.db.transaction() as conn:
@@ -627,7 +717,8 @@ class PaymentService:
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 intent = await self.gateway.retrieve_payment_intent(
-                    payment.stripe_payment_intent_id)
+                    payment.stripe_payment_intent_id
+                )
         except (StripeUnavailable, StripeRejected, CardDeclined, TimeoutError):
             return None
         return intent.client_secret
@@ -649,28 +740,34 @@ class PaymentService:
             if not result.unavailable:
                 async with self.db.transaction() as conn:
                     payment = await record_result(conn, payment=payment, result=result)
-                if (result.intent is not None and payment.state == "requires_action"
-                        and row.customer_id == user_id):
+                if (
+                    result.intent is not None
+                    and payment.state == "requires_action"
+                    and row.customer_id == user_id
+                ):
                     client_secret = result.intent.client_secret
         return payment, client_secret
 
     async def _may_see(self, conn, row, user_id: int) -> bool:
         if row.customer_id == user_id:
             return True
-        return await businesses_repository.is_member(conn, business_id=row.business_id,
-                                                     user_id=user_id)
+        return await businesses_repository.is_member(
+            conn, business_id=row.business_id, user_id=user_id
+        )
 
     # -- reconcile ------------------------------------------------------------------------
 
-    async def reconcile(self, *, older_than_seconds: float,
-                        abandon_after_seconds: float) -> dict[str, int]:
+    async def reconcile(
+        self, *, older_than_seconds: float, abandon_after_seconds: float
+    ) -> dict[str, int]:
         cutoff = utcnow() - timedelta(seconds=older_than_seconds)
         async with self.db.connect() as conn:
             candidates = await repository.unsettled(conn, updated_before=cutoff)
         counts = {"examined": len(candidates), "settled": 0, "unchanged": 0}
         for payment in candidates:
-            settled = await self.settle(payment, mode="reconcile",
-                                        abandon_after_seconds=abandon_after_seconds)
+            settled = await self.settle(
+                payment, mode="reconcile", abandon_after_seconds=abandon_after_seconds
+            )
             key = settled.state
             counts[key] = counts.get(key, 0) + 1
             counts["settled" if settled.state != payment.state else "unchanged"] += 1

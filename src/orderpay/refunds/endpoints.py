@@ -46,20 +46,29 @@ async def create_refund(request: Request, token_hash: str = Depends(deps.token_h
     amount = attributes.get("amount_cents")
     if isinstance(amount, str) and amount.isdigit():
         amount = int(amount)
-    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int)
-                               or amount < 1):
-        raise Unprocessable("amount_cents is a positive integer.", code="invalid_amount",
-                            pointer="/data/attributes/amount_cents")
+    if amount is not None and (
+        isinstance(amount, bool) or not isinstance(amount, int) or amount < 1
+    ):
+        raise Unprocessable(
+            "amount_cents is a positive integer.",
+            code="invalid_amount",
+            pointer="/data/attributes/amount_cents",
+        )
     reason = attributes.get("reason")
     if reason is not None and reason not in REASONS:
-        raise Unprocessable(f"reason is one of {', '.join(REASONS)}.", code="invalid_reason",
-                            pointer="/data/attributes/reason")
-    payment_id = relationship_id(relationships, "payment", "payment",
-                                 missing_code="missing_payment")
+        raise Unprocessable(
+            f"reason is one of {', '.join(REASONS)}.",
+            code="invalid_reason",
+            pointer="/data/attributes/reason",
+        )
+    payment_id = relationship_id(
+        relationships, "payment", "payment", missing_code="missing_payment"
+    )
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     refund, payment = await request.app.state.refunds.create(
-        user_id=user.id, payment_id=parse_id(payment_id), amount_cents=amount, reason=reason)
+        user_id=user.id, payment_id=parse_id(payment_id), amount_cents=amount, reason=reason
+    )
     return JSONAPIResponse(
         {"data": refund_resource(refund), "included": [payment_resource(payment)]},
         status_code=201,

@@ -25,25 +25,31 @@ async def payment_for_update(conn: AsyncConnection, payment_id: int) -> Row | No
 
 async def pending_total(conn: AsyncConnection, payment_id: int) -> int:
     query = select(func.coalesce(func.sum(refunds.c.amount_cents), 0)).where(
-        refunds.c.payment_id == payment_id, refunds.c.state == "pending")
+        refunds.c.payment_id == payment_id, refunds.c.state == "pending"
+    )
     return (await conn.execute(query)).scalar_one()
 
 
 async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Row]:
-    query = select(refunds).where(refunds.c.payment_id == payment_id,
-                                  refunds.c.state == "pending").order_by(refunds.c.id)
+    query = (
+        select(refunds)
+        .where(refunds.c.payment_id == payment_id, refunds.c.state == "pending")
+        .order_by(refunds.c.id)
+    )
     return list(await conn.execute(query))
 
 
 async def insert_refund(conn: AsyncConnection, **values) -> Row:
     now = utcnow()
     result = await conn.execute(
-        insert(refunds).values(created_at=now, updated_at=now, **values).returning(refunds))
+        insert(refunds).values(created_at=now, updated_at=now, **values).returning(refunds)
+    )
     return result.one()
 
 
-async def finish(conn: AsyncConnection, *, refund_id: int, state: str,
-                 stripe_refund_id: str | None) -> Row | None:
+async def finish(
+    conn: AsyncConnection, *, refund_id: int, state: str, stripe_refund_id: str | None
+) -> Row | None:
     """pending → succeeded/failed, once."""
     result = await conn.execute(
         update(refunds)
@@ -71,9 +77,11 @@ async def record_refunded(conn: AsyncConnection, *, payment_id: int, total_refun
     new_total = case((current >= total_refunded, current), else_=total_refunded)
     await conn.execute(
         update(payments)
-        .where(payments.c.id == payment_id,
-               payments.c.state.in_(("succeeded", "partially_refunded", "refunded", "disputed")),
-               total_refunded <= payments.c.amount_cents)
+        .where(
+            payments.c.id == payment_id,
+            payments.c.state.in_(("succeeded", "partially_refunded", "refunded", "disputed")),
+            total_refunded <= payments.c.amount_cents,
+        )
         .values(
             refunded_cents=new_total,
             state=case(
@@ -88,5 +96,6 @@ async def record_refunded(conn: AsyncConnection, *, payment_id: int, total_refun
 
 async def succeeded_total(conn: AsyncConnection, payment_id: int) -> int:
     query = select(func.coalesce(func.sum(refunds.c.amount_cents), 0)).where(
-        refunds.c.payment_id == payment_id, refunds.c.state == "succeeded")
+        refunds.c.payment_id == payment_id, refunds.c.state == "succeeded"
+    )
     return (await conn.execute(query)).scalar_one()

@@ -48,9 +48,7 @@ async def authenticate(conn: AsyncConnection, *, token_hash: str) -> CurrentUser
     return CurrentUser(row.id, row.email, row.stripe_customer_id)
 
 
-async def ensure_stripe_customer(
-    db: Database, gateway: StripeGateway, *, user: CurrentUser
-) -> str:
+async def ensure_stripe_customer(db: Database, gateway: StripeGateway, *, user: CurrentUser) -> str:
     """The user's Stripe Customer, created on first use. The idempotency key is derived from
     the user id, so racing requests (or processes) get the same Customer from Stripe."""
     if user.stripe_customer_id:

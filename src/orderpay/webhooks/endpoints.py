@@ -12,5 +12,6 @@ router = APIRouter(tags=["webhooks"])
 async def stripe_webhook(request: Request) -> Response:
     payload = await read_body(request)
     await request.app.state.webhooks.receive(
-        payload=payload, signature=request.headers.get("stripe-signature"))
+        payload=payload, signature=request.headers.get("stripe-signature")
+    )
     return Response(status_code=200)

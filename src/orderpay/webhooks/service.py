@@ -39,13 +39,20 @@ class WebhookService:
         try:
             event = self.gateway.parse_webhook(payload, signature)
         except ValueError as exc:
-            raise BadRequest(f"Webhook signature verification failed: {exc}",
-                             code="invalid_signature", title="Invalid signature") from None
+            raise BadRequest(
+                f"Webhook signature verification failed: {exc}",
+                code="invalid_signature",
+                title="Invalid signature",
+            ) from None
         if event["type"] not in HANDLED:
             return
         async with self.db.transaction() as conn:
-            new = await repository.store(conn, event_id=event["id"], type=event["type"],
-                                         payload=json.dumps(_without_secrets(event)))
+            new = await repository.store(
+                conn,
+                event_id=event["id"],
+                type=event["type"],
+                payload=json.dumps(_without_secrets(event)),
+            )
             if not new:
                 stored = await repository.by_id(conn, event["id"])
                 if stored.processed_at is not None:
@@ -72,18 +79,26 @@ class WebhookService:
         if event["type"] not in INTENT_EVENTS and payment.state in UNSETTLED:
             # A refund or dispute overtook the payment's success (its event is late): applied
             # now it would be dropped, so it is kept until the success is recorded.
-            log.info("event %s (%s) came before payment %s settled; kept", event["id"],
-                     event["type"], payment.id)
+            log.info(
+                "event %s (%s) came before payment %s settled; kept",
+                event["id"],
+                event["type"],
+                payment.id,
+            )
             return False
         if event["type"] in INTENT_EVENTS:
             await record_intent(conn, payment=payment, intent=snapshot(obj))
         elif event["type"] == "charge.refunded":
             await refunds_repository.record_refunded(
-                conn, payment_id=payment.id, total_refunded=int(obj.get("amount_refunded") or 0))
+                conn, payment_id=payment.id, total_refunded=int(obj.get("amount_refunded") or 0)
+            )
         elif event["type"] == "charge.dispute.created":
             await payments_repository.transition(
-                conn, payment_id=payment.id, to_state="disputed",
-                from_states=ALLOWED_FROM["disputed"])
+                conn,
+                payment_id=payment.id,
+                to_state="disputed",
+                from_states=ALLOWED_FROM["disputed"],
+            )
         await repository.mark_processed(conn, event_id=event["id"])
         return True
 
