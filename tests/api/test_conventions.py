@@ -16,39 +16,13 @@ import httpx
 import orjson
 import pytest
 
-JSONAPI = "application/vnd.api+json"
+from tests.support.jsonapi import JSONAPI, assert_error, assert_jsonapi
+
 VISA = "4242424242424242"
 MIB = 1024 * 1024
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def assert_jsonapi(response: httpx.Response) -> None:
-    assert response.headers["content-type"] == JSONAPI, response.headers
-    assert response.headers.get("x-request-id"), response.headers
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None,
-                 pointer: str | None = None) -> dict:
-    """The response is a JSON:API error document whose first error has this status, code and
-    (when given) `source.pointer`; every error object has the members API.md requires."""
-    assert response.status_code == status, response.text
-    assert_jsonapi(response)
-    document = response.json()
-    assert "data" not in document
-    errors = document["errors"]
-    assert isinstance(errors, list) and errors, document
-    for error in errors:
-        assert isinstance(error["status"], str)
-        assert error["status"] == str(status)
-        for member in ("code", "title", "detail"):
-            assert isinstance(error[member], str) and error[member], error
-    if code is not None:
-        assert errors[0]["code"] == code, errors
-    if pointer is not None:
-        assert errors[0]["source"]["pointer"] == pointer, errors
-    return errors[0]
 
 
 def multipart(pairs: list[tuple[str, str]], *, boundary: str = "") -> tuple[bytes, str]:

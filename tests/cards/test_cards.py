@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-JSONAPI = "application/vnd.api+json"
+from tests.support.jsonapi import JSONAPI, assert_error
+
 VISA = "4242424242424242"
 MASTERCARD = "5555555555554444"
 DECLINED_AT_ATTACH = "4000000000000002"
@@ -15,21 +16,6 @@ DECLINED_AT_ATTACH = "4000000000000002"
 # -- helpers ------------------------------------------------------------------------------
 
 
-def assert_error(response: httpx.Response, status: int, code: str | None = None,
-                 pointer: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == JSONAPI
-    errors = response.json()["errors"]
-    assert errors, response.text
-    for error in errors:
-        assert error["status"] == str(status)
-        for member in ("code", "title", "detail"):
-            assert isinstance(error[member], str) and error[member], error
-    if code is not None:
-        assert errors[0]["code"] == code, errors
-    if pointer is not None:
-        assert errors[0].get("source", {}).get("pointer") == pointer, errors
-    return errors[0]
 
 
 def card_document(token) -> dict:

@@ -8,7 +8,8 @@ import json
 
 import httpx
 
-JSONAPI = "application/vnd.api+json"
+from tests.support.jsonapi import JSONAPI, assert_error
+
 VISA = "4242424242424242"
 DECLINED_ON_CHARGE = "4000000000000341"
 THREE_DS = "4000002760003184"
@@ -19,21 +20,6 @@ REASONS = ("other", "dishes_unavailable", "kitchen_full", "no_delivery_person",
 # -- helpers ------------------------------------------------------------------------------
 
 
-def assert_error(response: httpx.Response, status: int, code: str | None = None,
-                 pointer: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == JSONAPI
-    errors = response.json()["errors"]
-    assert errors, response.text
-    for error in errors:
-        assert error["status"] == str(status)
-        for member in ("code", "title", "detail"):
-            assert isinstance(error[member], str) and error[member], error
-    if code is not None:
-        assert errors[0]["code"] == code, errors
-    if pointer is not None:
-        assert errors[0].get("source", {}).get("pointer") == pointer, errors
-    return errors[0]
 
 
 def order_document(business: dict, elements: list[dict], **attributes) -> dict:
