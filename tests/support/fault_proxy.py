@@ -101,6 +101,8 @@ from urllib.parse import parse_qsl
 import aiohttp
 from aiohttp import web
 
+from .background import BackgroundServer
+
 __all__ = [
     "DEFAULT_HANG_SECONDS",
     "Fault",
@@ -361,7 +363,7 @@ def stripe_error_body(code: int, message: str | None = None) -> dict[str, Any]:
     return {"error": {"type": "invalid_request_error", "message": message or f"HTTP {code}"}}
 
 
-class FaultProxy:
+class FaultProxy(BackgroundServer):
     """Reverse proxy with Stripe's idempotency layer and programmable faults.
 
     ``FaultProxy(upstream_url, *, idempotency=True, host="127.0.0.1", port=None,
@@ -377,86 +379,21 @@ class FaultProxy:
         port: int | None = None,
         upstream_timeout: float = 60.0,
     ) -> None:
+        super().__init__(host, port)
         self.upstream_url = upstream_url.rstrip("/")
         #: the idempotency layer; may be switched at any time
         self.idempotency = idempotency
-        self.host = host
-        self.port = port or 0
         self.upstream_timeout = upstream_timeout
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._records: list[ProxyRecord] = []
         self._store: dict[tuple, _Saved] = {}
         self._seq = 0
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._start_error: BaseException | None = None
 
     # ---------------------------------------------------------------- lifecycle
-
-    @property
-    def url(self) -> str:
-        if not self.port:
-            raise RuntimeError("FaultProxy is not started")
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> FaultProxy:
-        if self._thread is not None:
-            return self
-        self._ready.clear()
-        self._start_error = None
-        self._thread = threading.Thread(target=self._run, name="FaultProxy", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError(f"FaultProxy did not start within {timeout}s")
-        if self._start_error is not None:
-            self._thread.join(timeout)
-            self._thread = None
-            raise RuntimeError("FaultProxy failed to start") from self._start_error
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        if loop.is_running():
-            fut = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
-            with contextlib.suppress(Exception):
-                fut.result(timeout)
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        self._thread = None
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:  # reported to start()
-            self._start_error = exc
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(self._shutdown())
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
 
     async def _startup(self) -> None:
         self._stopping = asyncio.Event()

@@ -89,6 +89,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from .background import BackgroundServer
+
 try:  # orjson is a dependency of orderpay; fall back to json for standalone use
     import orjson
 
@@ -362,7 +364,7 @@ class _Route:
         self.internal = internal
 
 
-class StripeStub:
+class StripeStub(BackgroundServer):
     """``StripeStub(latency=0.0, port=None, *, host="127.0.0.1", record=True, strict=True,
     idempotency_capacity=200_000)``.
 
@@ -382,18 +384,13 @@ class StripeStub:
         idempotency_capacity: int = 200_000,
     ) -> None:
         self.latency = float(latency)
-        self.host = host
-        self.port = port or 0
+        super().__init__(host, port)
         self.record = record
         self.strict = strict
         self.idempotency_capacity = idempotency_capacity
         self._lock = threading.Lock()
         self._direct = False  # the current request has Stripe-Account (a direct charge)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
-        self._ready = threading.Event()
-        self._start_error: BaseException | None = None
         self._routes = self._build_routes()
         self._reset_state()
 
@@ -433,12 +430,6 @@ class StripeStub:
 
     # ------------------------------------------------------------------ lifecycle
 
-    @property
-    def url(self) -> str:
-        if not self.port:
-            raise RuntimeError("StripeStub is not started")
-        return f"http://{self.host}:{self.port}"
-
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -456,56 +447,13 @@ class StripeStub:
         self.port = runner.addresses[0][1]
         return runner
 
-    def start(self, timeout: float = 10.0) -> StripeStub:
-        if self._thread is not None:
-            return self
-        self._ready.clear()
-        self._start_error = None
-        self._thread = threading.Thread(target=self._run, name="StripeStub", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError(f"StripeStub did not start within {timeout}s")
-        if self._start_error is not None:
-            self._thread.join(timeout)
-            self._thread = None
-            raise RuntimeError("StripeStub failed to start") from self._start_error
-        return self
+    async def _startup(self) -> None:
+        await self.serve()
 
-    def stop(self, timeout: float = 10.0) -> None:
-        thread, loop = self._thread, self._loop
-        if thread is None or loop is None:
-            return
-        if loop.is_running():
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        self._thread = None
-
-    def __enter__(self) -> StripeStub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self.serve())
-        except BaseException as exc:
-            self._start_error = exc
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            runner, self._runner = self._runner, None
-            if runner is not None:
-                with contextlib.suppress(Exception):
-                    loop.run_until_complete(runner.cleanup())
-            loop.close()
+    async def _shutdown(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     # ------------------------------------------------------------------ test helpers
 
