@@ -29,13 +29,6 @@ async def by_id(conn: AsyncConnection, order_id: int) -> Row | None:
     return (await conn.execute(select(orders).where(orders.c.id == order_id))).first()
 
 
-async def by_id_for_update(conn: AsyncConnection, order_id: int) -> Row | None:
-    query = select(orders).where(orders.c.id == order_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await conn.execute(query)).first()
-
-
 async def elements_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[Row]]:
     result: dict[int, list[Row]] = {order_id: [] for order_id in order_ids}
     query = select(elements).where(elements.c.order_id.in_(order_ids)).order_by(elements.c.id)

@@ -103,13 +103,6 @@ async def payer_and_order(
     return (await conn.execute(query, params)).first()
 
 
-async def card_owners(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:
-    query = select(cards.c.user_id, cards.c.detached).where(
-        cards.c.stripe_payment_method_id == payment_method_id
-    )
-    return list(await conn.execute(query))
-
-
 _INSERT_PAYMENT = insert(payments).returning(payments)
 
 
