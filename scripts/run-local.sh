@@ -7,6 +7,8 @@ BIN=.venv/bin
 export STRIPE_API_BASE="${STRIPE_API_BASE:-http://127.0.0.1:8420}"
 export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_orderpay_local}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_orderpay_local}"
+# The Stripe below is the bundled local one: only then is its public webhook secret accepted.
+export LOCAL_STRIPE=1
 API_PORT="${PORT:-8000}"
 
 "$BIN/orderpay" migrate >/dev/null

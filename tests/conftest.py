@@ -25,6 +25,7 @@ from orderpay.businesses.service import add_member, create_business, create_prod
 from orderpay.db import Database
 from orderpay.migrate import upgrade
 from orderpay.settings import Settings
+from orderpay.stripe_gateway import StripeGateway
 from orderpay.users.service import create_user
 from tests.support.localstripe import LocalStripe
 from tests.support.postgres import PostgresCluster
@@ -110,12 +111,20 @@ class Api:
     """The app under test, reached through its HTTP API, plus operator set-up helpers (the
     same services the `orderpay` CLI calls) and a direct line to localstripe."""
 
-    def __init__(self, client: httpx.AsyncClient, db: Database, settings: Settings,
-                 stripe_url: str):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        db: Database,
+        settings: Settings,
+        stripe_url: str,
+        gateway: StripeGateway,
+    ):
         self.client = client
         self.db = db
         self.settings = settings
         self.stripe_url = stripe_url
+        # The app's own door to Stripe: its installation id names our keys and metadata.
+        self.gateway = gateway
         self._stripe = httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, ""), timeout=30)
 
     async def aclose(self) -> None:
@@ -128,23 +137,43 @@ class Api:
         user_id, email, token = await create_user(self.db, email=email)
         return Customer(str(user_id), email, token)
 
-    async def business(self, *, stripe_account_id: str | None = None, commission_bps: int = 0,
-                       currency: str = "eur", members: list[Customer] = ()) -> dict:
-        business = await create_business(self.db, name=f"Bistro {next(_names)}",
-                                         currency=currency, stripe_account_id=stripe_account_id,
-                                         commission_bps=commission_bps)
+    async def business(
+        self,
+        *,
+        stripe_account_id: str | None = None,
+        commission_bps: int = 0,
+        currency: str = "eur",
+        members: list[Customer] = (),
+    ) -> dict:
+        business = await create_business(
+            self.db,
+            name=f"Bistro {next(_names)}",
+            currency=currency,
+            stripe_account_id=stripe_account_id,
+            commission_bps=commission_bps,
+        )
         for member in members:
             await add_member(self.db, business_id=int(business["id"]), user_id=int(member.id))
         return business
 
     async def product(self, business: dict, price_cents: int, name: str | None = None) -> dict:
-        return await create_product(self.db, business_id=int(business["id"]),
-                                    name=name or f"Dish {next(_names)}", price_cents=price_cents)
+        return await create_product(
+            self.db,
+            business_id=int(business["id"]),
+            name=name or f"Dish {next(_names)}",
+            price_cents=price_cents,
+        )
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    async def post(self, path: str, document: Any, customer: Customer | None = None,
-                   headers: dict | None = None, **kwargs) -> httpx.Response:
+    async def post(
+        self,
+        path: str,
+        document: Any,
+        customer: Customer | None = None,
+        headers: dict | None = None,
+        **kwargs,
+    ) -> httpx.Response:
         all_headers = {"Content-Type": "application/vnd.api+json"}
         if customer is not None:
             all_headers.update(customer.headers)
@@ -155,17 +184,29 @@ class Api:
         headers = customer.headers if customer else {}
         return await self.client.get(path, headers=headers, **kwargs)
 
-    async def order(self, customer: Customer, business: dict, products: list[tuple[dict, int]],
-                    shipping_cost_cents: int = 0) -> dict:
-        response = await self.post("/api/v1/orders", {"data": {
-            "type": "orders",
-            "attributes": {
-                "elements": [{"product_id": p["id"], "quantity": q} for p, q in products],
-                "shipping_cost_cents": shipping_cost_cents,
+    async def order(
+        self,
+        customer: Customer,
+        business: dict,
+        products: list[tuple[dict, int]],
+        shipping_cost_cents: int = 0,
+    ) -> dict:
+        response = await self.post(
+            "/api/v1/orders",
+            {
+                "data": {
+                    "type": "orders",
+                    "attributes": {
+                        "elements": [{"product_id": p["id"], "quantity": q} for p, q in products],
+                        "shipping_cost_cents": shipping_cost_cents,
+                    },
+                    "relationships": {
+                        "business": {"data": {"type": "businesses", "id": business["id"]}}
+                    },
+                }
             },
-            "relationships": {"business": {"data": {"type": "businesses",
-                                                    "id": business["id"]}}},
-        }}, customer)
+            customer,
+        )
         assert response.status_code == 201, response.text
         return response.json()["data"]
 
@@ -177,31 +218,59 @@ class Api:
         order = await self.order(customer, business, [(product, 1)], shipping_cost_cents=300)
         return customer, business, order
 
-    async def pay(self, customer: Customer, order_id: str, *, stripe_token: str | None = None,
-                  saved: str | None = None, headers: dict | None = None) -> httpx.Response:
+    async def pay(
+        self,
+        customer: Customer,
+        order_id: str,
+        *,
+        stripe_token: str | None = None,
+        saved: str | None = None,
+        headers: dict | None = None,
+    ) -> httpx.Response:
         attributes = {}
         if stripe_token is not None:
             attributes["stripe_token"] = stripe_token
         if saved is not None:
             attributes["stripe_payment_method_id"] = saved
-        return await self.post("/api/v1/payments", {"data": {
-            "type": "payments", "attributes": attributes,
-            "relationships": {"order": {"type": "order", "id": order_id}},
-        }}, customer, headers=headers)
+        return await self.post(
+            "/api/v1/payments",
+            {
+                "data": {
+                    "type": "payments",
+                    "attributes": attributes,
+                    "relationships": {"order": {"type": "order", "id": order_id}},
+                }
+            },
+            customer,
+            headers=headers,
+        )
 
     # -- the local Stripe ----------------------------------------------------------------
 
     async def payment_method(self, number: str = "4242424242424242") -> str:
-        response = await self._stripe.post("/v1/payment_methods", data={
-            "type": "card", "card[number]": number, "card[exp_month]": "12",
-            "card[exp_year]": "2034", "card[cvc]": "123"})
+        response = await self._stripe.post(
+            "/v1/payment_methods",
+            data={
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2034",
+                "card[cvc]": "123",
+            },
+        )
         response.raise_for_status()
         return response.json()["id"]
 
     async def card_token(self, number: str = "4242424242424242") -> str:
-        response = await self._stripe.post("/v1/tokens", data={
-            "card[number]": number, "card[exp_month]": "12", "card[exp_year]": "2034",
-            "card[cvc]": "123"})
+        response = await self._stripe.post(
+            "/v1/tokens",
+            data={
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2034",
+                "card[cvc]": "123",
+            },
+        )
         response.raise_for_status()
         return response.json()["id"]
 
@@ -215,8 +284,11 @@ class Api:
 
     async def intents_for_order(self, order_id: str) -> list[dict]:
         listing = await self.stripe_get("/v1/payment_intents", limit=100)
-        return [pi for pi in listing["data"]
-                if pi.get("metadata", {}).get("orderpay_order_id") == order_id]
+        return [
+            pi
+            for pi in listing["data"]
+            if pi.get("metadata", {}).get("orderpay_order_id") == order_id
+        ]
 
 
 @asynccontextmanager
@@ -224,9 +296,10 @@ async def running_api(settings: Settings, stripe_url: str) -> AsyncIterator[Api]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://orderpay.test",
-                                     timeout=60) as client:
-            api = Api(client, app.state.db, settings, stripe_url)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://orderpay.test", timeout=60
+        ) as client:
+            api = Api(client, app.state.db, settings, stripe_url, app.state.gateway)
             try:
                 yield api
             finally:

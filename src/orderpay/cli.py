@@ -90,6 +90,19 @@ def cmd_migrate(args) -> dict:
     return {"migrated": True, "database": _redact(settings.database_url)}
 
 
+def cmd_installation(args) -> dict:
+    from orderpay.installation import repository
+
+    async def run(db):
+        async with db.transaction() as conn:
+            previous = await repository.installation_id(conn)
+            if not args.renew:
+                return {"installation_id": previous}
+            return {"installation_id": await repository.renew(conn), "previous": previous}
+
+    return _with_db(run)
+
+
 def cmd_demo(args) -> dict:
     from orderpay.demo import seed
 
@@ -113,38 +126,25 @@ def cmd_serve(args) -> dict | None:
 
 
 def cmd_reconcile(args) -> dict:
-    from orderpay.idempotency.service import purge
-    from orderpay.payments.service import PaymentService
-    from orderpay.refunds.service import RefundService
+    from orderpay.installation.repository import installation_id
+    from orderpay.reconcile import reconcile
     from orderpay.stripe_gateway import StripeGateway
-    from orderpay.webhooks.service import WebhookService
 
     settings = get_settings()
 
     async def run(db):
-        gateway = StripeGateway(settings)
+        async with db.connect() as conn:
+            gateway = StripeGateway(settings, installation_id=await installation_id(conn))
         try:
-            webhooks = WebhookService(db=db, gateway=gateway)
-            # Kept webhook events first: they may settle payments without asking Stripe ...
-            events = await webhooks.apply_pending()
-            payments = await PaymentService(db=db, gateway=gateway, settings=settings).reconcile(
-                older_than_seconds=args.older_than, abandon_after_seconds=args.abandon_after
+            return await reconcile(
+                db,
+                gateway,
+                settings,
+                older_than_seconds=args.older_than,
+                abandon_after_seconds=args.abandon_after,
             )
-            # ... and again after: a refund or dispute kept until its payment succeeded.
-            events += await webhooks.apply_pending()
-            refunds = await RefundService(db=db, gateway=gateway, settings=settings).retry_pending(
-                older_than_seconds=args.older_than
-            )
-            async with db.transaction() as conn:
-                purged = await purge(conn, older_than_seconds=settings.idempotency_key_ttl_seconds)
         finally:
             await gateway.close()
-        return {
-            "payments": payments,
-            "refunds_settled": refunds,
-            "events_applied": events,
-            "idempotency_keys_purged": purged,
-        }
 
     return _with_db(run)
 
@@ -195,6 +195,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="bring the database schema to the newest version")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser(
+        "installation",
+        help="print this database's installation id (its namespace in Stripe)",
+        description="Every Stripe idempotency key and object orderpay creates carries this "
+        "database's installation id, so two databases on one Stripe account never adopt each "
+        "other's payments. --renew gives a COPY of a database (a restored backup run as "
+        "staging beside production) an id of its own: the copy then no longer sees the "
+        "original's Stripe objects, and its payments in doubt settle as not charged. Never "
+        "renew the database that made those payments.",
+    )
+    p.add_argument("--renew", action="store_true", help="give this copy a new installation id")
+    p.set_defaults(func=cmd_installation)
 
     p = sub.add_parser("demo", help="seed a demo customer, business, products and order")
     p.set_defaults(func=cmd_demo)

@@ -12,6 +12,20 @@ STRIPE_SECONDS = Histogram(
     "orderpay_stripe_call_seconds", "Stripe API call latency", ["operation", "result"]
 )
 
+STRIPE_MISMATCHES = Counter(
+    "orderpay_stripe_intent_mismatches_total",
+    "PaymentIntents not recorded because their amount, currency, customer or metadata did not "
+    "match the payment (another installation's, or an earlier life of this database)",
+)
+LATE_CHARGES = Counter(
+    "orderpay_late_charges_total",
+    "Charges Stripe made on a payment that had ended (failed, canceled) and could not pay its "
+    "order: refunded in full",
+)
+WEBHOOK_EVENTS = Counter(
+    "orderpay_webhook_events_total", "Stripe webhook events by how they were handled", ["result"]
+)
+
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -4,6 +4,7 @@ from orderpay.businesses.models import Business, BusinessMember, Product
 from orderpay.cards.models import Card
 from orderpay.db import Base
 from orderpay.idempotency.models import IdempotencyKey
+from orderpay.installation.models import Installation
 from orderpay.orders.models import Order, OrderElement
 from orderpay.payments.models import Payment
 from orderpay.refunds.models import Refund
@@ -16,6 +17,7 @@ __all__ = [
     "BusinessMember",
     "Card",
     "IdempotencyKey",
+    "Installation",
     "Order",
     "OrderElement",
     "Payment",

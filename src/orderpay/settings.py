@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     stripe_secret_key: str = "sk_test_orderpay_local"
     stripe_api_base: str = LOCAL_STRIPE_API_BASE
     stripe_webhook_secret: str = LOCAL_WEBHOOK_SECRET
+    # Set (LOCAL_STRIPE=1) by `make run` only: the bundled local Stripe is the configured
+    # Stripe, and its public built-in webhook secret may be accepted.
+    local_stripe: bool = False
     # Stripe's API version this code was written against; sent on every call so that a change
     # of the account's default version cannot change the shape of what we parse.
     stripe_api_version: str = "2026-10-28.endive"
@@ -45,6 +48,16 @@ class Settings(BaseSettings):
     # so a retry with the same key may take the key over and settle the payment.
     idempotency_lock_timeout_seconds: float = 90.0
 
+    # Stripe's search shows a new object within about a minute. A payment whose create
+    # Stripe keeps answering with a (stored) 5xx, and that Stripe's search still does not
+    # show this long after it was created, was never charged: it is recorded failed and its
+    # order can be paid again.
+    stripe_search_lag_seconds: float = 120.0
+    # Webhook events that match none of this installation's payments or refunds are kept
+    # this long (an event may overtake the request that records its payment), then dropped;
+    # applied ones are kept as long to recognise Stripe's redeliveries (it retries for 3 days).
+    webhook_event_retention_seconds: float = 3 * 24 * 3600
+
     retry_after_seconds: int = 5
     # Only for the crash-safety tests: pause for this many seconds after Stripe answered and
     # before the outcome is committed, so a test can SIGKILL the process in that window.
@@ -52,9 +65,14 @@ class Settings(BaseSettings):
 
     @property
     def webhook_secret_configured(self) -> bool:
-        """The built-in webhook secret is accepted only with a Stripe on this machine."""
-        local = self.stripe_api_base.startswith(("http://127.0.0.1", "http://localhost"))
-        return local or self.stripe_webhook_secret != LOCAL_WEBHOOK_SECRET
+        """The built-in webhook secret is public (it is in this source): it is accepted only
+        when the bundled local Stripe is explicitly the configured Stripe, never merely
+        because the Stripe URL is on this machine."""
+        if self.stripe_webhook_secret != LOCAL_WEBHOOK_SECRET:
+            return bool(self.stripe_webhook_secret)
+        return self.local_stripe and self.stripe_api_base.startswith(
+            ("http://127.0.0.1:", "http://localhost:")
+        )
 
 
 @lru_cache

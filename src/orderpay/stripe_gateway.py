@@ -1,12 +1,15 @@
 """The one module that talks to Stripe.
 
-Every mutating call carries an idempotency key derived from our own record
-(`orderpay-payment-<id>-create`, …), never a random one: a retry of the same step, from any
-process, after any crash, is the same request to Stripe and cannot create a second
-PaymentIntent or a second refund. Callers get plain snapshots and three kinds of failure:
-`CardDeclined` (Stripe refused the card: nothing charged), `StripeRejected` (Stripe refused
-the request: nothing done), `StripeUnavailable` (we do not know what Stripe did: the payment
-stays in doubt and is settled later from Stripe's truth).
+Every mutating call carries an idempotency key derived from our own record and namespaced by
+this installation (`orderpay-<installation>-payment-<id>-create`, …), never a random one: a
+retry of the same step, from any process, after any crash, is the same request to Stripe and
+cannot create a second PaymentIntent or a second refund, and no other database on the same
+Stripe account can own the same key. Every object created carries the installation id and our
+record's id in its metadata, so it can be found again, and only by us. Callers get plain
+snapshots and three kinds of failure: `CardDeclined` (Stripe refused the card: nothing
+charged), `StripeRejected` (Stripe refused the request: nothing done), `StripeUnavailable` (we
+do not know what Stripe did: the payment stays in doubt and is settled later from Stripe's
+truth).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from orderpay.settings import Settings
 
 log = logging.getLogger(__name__)
 
+METADATA_INSTALLATION_ID = "orderpay_install_id"
 METADATA_PAYMENT_ID = "orderpay_payment_id"
+METADATA_REFUND_ID = "orderpay_refund_id"
 STRIPE_ACTING_REFUND_REASONS = ("fraudulent", "duplicate")
 
 
@@ -55,8 +60,9 @@ class StripeUnavailable(StripeFailure):
 class IntentSnapshot:
     id: str
     status: str
-    amount: int
-    currency: str
+    amount: int | None
+    currency: str | None
+    customer: str | None
     client_secret: str | None
     next_action: dict[str, Any] | None
     payment_method_id: str | None
@@ -64,6 +70,15 @@ class IntentSnapshot:
     card_last4: str | None
     failure_code: str | None
     failure_message: str | None
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RefundSnapshot:
+    id: str
+    status: str
+    amount: int | None
+    payment_intent: str | None
     metadata: dict[str, str]
 
 
@@ -100,45 +115,100 @@ def _lazy_sdk_logging() -> None:
 _lazy_sdk_logging()
 
 
-def payment_key(payment_id: int, step: str) -> str:
-    return f"orderpay-payment-{payment_id}-{step}"
+def idempotency_key(installation_id: str, *record: object) -> str:
+    """The key of one step on one of our records, in this installation's namespace:
+    `orderpay-<installation>-payment-12-create`."""
+    return "-".join(("orderpay", installation_id, *map(str, record)))
+
+
+def payment_key(installation_id: str, payment_id: int, step: str) -> str:
+    return idempotency_key(installation_id, "payment", payment_id, step)
+
+
+def refund_key(installation_id: str, refund_id: int) -> str:
+    return idempotency_key(installation_id, "refund", refund_id)
 
 
 def _as_dict(obj: Any) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
+    if obj is None or isinstance(obj, dict):
         return obj
-    return obj.to_dict_recursive() if hasattr(obj, "to_dict_recursive") else obj.to_dict()
+    if hasattr(obj, "to_dict_recursive"):
+        return obj.to_dict_recursive()
+    return obj.to_dict() if hasattr(obj, "to_dict") else None
+
+
+# Webhook payloads are signed but not necessarily well formed: every field is read with its
+# type checked, and an object without a string id and status is refused (ValueError).
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _integer(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _id_of(obj: Any) -> str | None:
+    """An expandable field's id, whether Stripe sent the id or the object."""
+    if isinstance(obj, dict):
+        return _text(obj.get("id"))
+    return _text(obj)
+
+
+def _object(obj: Any, kind: str) -> dict[str, Any]:
+    data = _as_dict(obj)
+    if not isinstance(data, dict) or not _text(data.get("id")) or not _text(data.get("status")):
+        raise ValueError(f"not a {kind}")
+    return data
 
 
 def _card_fields(payment_method: Any) -> tuple[str | None, str | None, str | None]:
     """(id, brand, last4) of an expanded PaymentMethod, Card or Source."""
-    pm = _as_dict(payment_method) if not isinstance(payment_method, str) else None
-    if pm is None:
+    if isinstance(payment_method, str):
         return payment_method, None, None
+    pm = _as_dict(payment_method)
+    if not isinstance(pm, dict):
+        return None, None, None
     card = pm.get("card") if isinstance(pm.get("card"), dict) else pm
-    return pm.get("id"), card.get("brand"), card.get("last4")
+    return _text(pm.get("id")), _text(card.get("brand")), _text(card.get("last4"))
 
 
 def snapshot(intent: Any) -> IntentSnapshot:
-    data = _as_dict(intent)
+    data = _object(intent, "PaymentIntent")
     pm_id, brand, last4 = _card_fields(data.get("payment_method"))
-    error = data.get("last_payment_error") or {}
-    brand = brand.lower() if isinstance(brand, str) else brand
+    error = data.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}
+    next_action = data.get("next_action")
     return IntentSnapshot(
         id=data["id"],
         status=data["status"],
-        amount=data.get("amount"),
-        currency=data.get("currency"),
-        client_secret=data.get("client_secret"),
-        next_action=data.get("next_action"),
+        amount=_integer(data.get("amount")),
+        currency=_text(data.get("currency")),
+        customer=_id_of(data.get("customer")),
+        client_secret=_text(data.get("client_secret")),
+        next_action=next_action if isinstance(next_action, dict) else None,
         payment_method_id=pm_id,
-        card_brand=brand,
+        card_brand=brand.lower() if brand else None,
         card_last4=last4,
-        failure_code=error.get("decline_code") or error.get("code"),
-        failure_message=error.get("message"),
-        metadata=dict(data.get("metadata") or {}),
+        failure_code=_text(error.get("decline_code")) or _text(error.get("code")),
+        failure_message=_text(error.get("message")),
+        metadata=_metadata(data.get("metadata")),
+    )
+
+
+def refund_snapshot(refund: Any) -> RefundSnapshot:
+    data = _object(refund, "Refund")
+    return RefundSnapshot(
+        id=data["id"],
+        status=data["status"],
+        amount=_integer(data.get("amount")),
+        payment_intent=_id_of(data.get("payment_intent")),
+        metadata=_metadata(data.get("metadata")),
     )
 
 
@@ -153,8 +223,9 @@ def decline_code(error: stripe.StripeError) -> str:
 
 
 class StripeGateway:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, installation_id: str):
         self.settings = settings
+        self.installation_id = installation_id
         self._client: stripe.StripeClient | None = None
         self._http: stripe.AIOHTTPClient | None = None
 
@@ -176,6 +247,22 @@ class StripeGateway:
                 max_network_retries=self.settings.stripe_max_network_retries,
             )
         return self._client
+
+    def key(self, *record: object) -> str:
+        """The idempotency key of a step on one of our records (see `idempotency_key`)."""
+        return idempotency_key(self.installation_id, *record)
+
+    def _metadata(self, **ours: object) -> dict[str, str]:
+        return {
+            METADATA_INSTALLATION_ID: self.installation_id,
+            **{k: str(v) for k, v in ours.items()},
+        }
+
+    def is_ours(self, metadata: Any) -> bool:
+        """Whether a Stripe object's metadata names this installation."""
+        return isinstance(metadata, dict) and metadata.get(METADATA_INSTALLATION_ID) == (
+            self.installation_id
+        )
 
     async def close(self) -> None:
         if self._http is not None:
@@ -250,8 +337,8 @@ class StripeGateway:
         customer = await self._call(
             "customer_create",
             self.client.v1.customers.create_async,
-            {"email": email, "metadata": {"orderpay_user_id": str(user_id)}},
-            {"idempotency_key": f"orderpay-user-{user_id}-customer"},
+            {"email": email, "metadata": self._metadata(orderpay_user_id=user_id)},
+            {"idempotency_key": self.key("user", user_id, "customer")},
         )
         return customer.id
 
@@ -321,9 +408,11 @@ class StripeGateway:
             "currency": currency,
             "payment_method": payment_method_id,
             "payment_method_types": ["card"],
-            # Every PaymentIntent names its payment, so it can be found again when the
-            # response to this call is lost.
-            "metadata": {METADATA_PAYMENT_ID: str(payment_id), "orderpay_order_id": str(order_id)},
+            # Every PaymentIntent names its installation and payment, so it can be found
+            # again (only by us) when the response to this call is lost.
+            "metadata": self._metadata(
+                **{METADATA_PAYMENT_ID: payment_id, "orderpay_order_id": order_id}
+            ),
         }
         if customer_id:
             params["customer"] = customer_id
@@ -335,7 +424,7 @@ class StripeGateway:
             "post",
             "/v1/payment_intents",
             params,
-            idempotency_key=payment_key(payment_id, "create"),
+            idempotency_key=payment_key(self.installation_id, payment_id, "create"),
         )
         return snapshot(intent)
 
@@ -345,7 +434,7 @@ class StripeGateway:
             "post",
             f"/v1/payment_intents/{_path_id(intent_id)}/confirm",
             {"expand": ["payment_method"]},
-            idempotency_key=payment_key(payment_id, "confirm"),
+            idempotency_key=payment_key(self.installation_id, payment_id, "confirm"),
         )
         return snapshot(intent)
 
@@ -364,14 +453,18 @@ class StripeGateway:
             self.client.v1.payment_intents.cancel_async,
             intent_id,
             None,
-            {"idempotency_key": payment_key(payment_id, "cancel")},
+            {"idempotency_key": payment_key(self.installation_id, payment_id, "cancel")},
         )
         return snapshot(intent)
 
     async def find_payment_intent(self, *, payment_id: int) -> IntentSnapshot | None:
         """The PaymentIntent created for our payment, found by its metadata, when we never
-        learned its id (the response to create was lost)."""
-        query = f"metadata['{METADATA_PAYMENT_ID}']:'{payment_id}'"
+        learned its id (the response to create was lost). Only this installation's: another
+        database on the same Stripe account has its own payment with the same id."""
+        query = (
+            f"metadata['{METADATA_PAYMENT_ID}']:'{payment_id}' AND "
+            f"metadata['{METADATA_INSTALLATION_ID}']:'{self.installation_id}'"
+        )
         try:
             found = await self._call(
                 "payment_intent_search",
@@ -387,7 +480,9 @@ class StripeGateway:
                 candidates.append(intent)
         for intent in candidates:
             found = snapshot(intent)
-            if found.metadata.get(METADATA_PAYMENT_ID) == str(payment_id):
+            if found.metadata.get(METADATA_PAYMENT_ID) == str(payment_id) and self.is_ours(
+                found.metadata
+            ):
                 return found
         return None
 
@@ -407,11 +502,12 @@ class StripeGateway:
         amount: int,
         reason: str | None,
         connect: bool = False,
-    ) -> tuple[str, str]:
+    ) -> RefundSnapshot:
+        metadata = self._metadata(**{METADATA_REFUND_ID: refund_id})
         params: dict[str, Any] = {
             "payment_intent": intent_id,
             "amount": amount,
-            "metadata": {"orderpay_refund_id": str(refund_id)},
+            "metadata": metadata,
         }
         if connect:
             # A destination charge: the restaurant's transfer and our fee are taken back in
@@ -419,24 +515,45 @@ class StripeGateway:
             params["reverse_transfer"] = True
             params["refund_application_fee"] = True
         if reason:
-            params["metadata"]["orderpay_reason"] = reason
+            metadata["orderpay_reason"] = reason
         if reason in STRIPE_ACTING_REFUND_REASONS:
             # Only these change what Stripe does (Radar blocks a fraudulent card, duplicate is
             # reported); `requested_by_customer` is a label, kept in our record and in the
             # metadata. (The local Stripe refuses the `reason` parameter altogether.)
             params["reason"] = reason
-        refund = await self._call(
+        refund = await self._raw(
             "refund_create",
-            self.client.v1.refunds.create_async,
+            "post",
+            "/v1/refunds",
             params,
-            {"idempotency_key": f"orderpay-refund-{refund_id}"},
+            idempotency_key=refund_key(self.installation_id, refund_id),
         )
-        return refund.id, refund.status
+        return refund_snapshot(refund)
+
+    async def refunds_of(self, intent_id: str) -> list[RefundSnapshot]:
+        """This installation's refunds of a PaymentIntent, as Stripe holds them now (a list,
+        not a search: no indexing lag)."""
+        page = await self._call(
+            "refund_list",
+            self.client.v1.refunds.list_async,
+            {"payment_intent": intent_id, "limit": 100},
+        )
+        refunds = [refund_snapshot(refund) async for refund in page.auto_paging_iter()]
+        return [refund for refund in refunds if self.is_ours(refund.metadata)]
+
+    async def find_refund(self, *, refund_id: int, intent_id: str) -> RefundSnapshot | None:
+        """The Stripe refund made for our refund record, if Stripe holds one."""
+        for refund in await self.refunds_of(intent_id):
+            if refund.metadata.get(METADATA_REFUND_ID) == str(refund_id):
+                return refund
+        return None
 
     # -- webhooks -------------------------------------------------------------------------
 
-    def parse_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        """The verified event as a dict; raises ValueError when the signature does not hold."""
+    def parse_webhook(self, payload: bytes, signature: str | None) -> Any:
+        """The verified event, as Stripe signed it (its shape is the caller's to check; None
+        when the signed body is not JSON); raises ValueError when the signature does not
+        hold."""
         if not signature:
             raise ValueError("missing Stripe-Signature")
         if not self.settings.webhook_secret_configured:
@@ -452,10 +569,10 @@ class StripeGateway:
             )
         except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise ValueError(str(exc)) from None
-        event = json.loads(payload)
-        if not isinstance(event, dict) or "id" not in event or "type" not in event:
-            raise ValueError("not a Stripe event")
-        return event
+        try:
+            return json.loads(payload)
+        except ValueError:
+            return None
 
 
 def _card_snapshot(obj: Any) -> CardSnapshot:

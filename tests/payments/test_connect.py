@@ -62,7 +62,7 @@ async def test_connected_account_gets_the_charge_less_the_platform_fee(stub_api,
     # round(2350 × 1250 / 10000) = round(293.75) = 294
     assert create.params["application_fee_amount"] == "294"
     assert create.params["metadata[orderpay_payment_id]"] == payment["id"]
-    assert create.idempotency_key == f"orderpay-payment-{payment['id']}-create"
+    assert create.idempotency_key == api.gateway.key("payment", payment["id"], "create")
     assert create.headers["stripe-version"] == api.settings.stripe_api_version
     # A destination charge is made on the platform, not on the connected account.
     assert "stripe-account" not in create.headers
@@ -70,7 +70,7 @@ async def test_connected_account_gets_the_charge_less_the_platform_fee(stub_api,
     [confirm] = stub.requests_for(CONFIRM)
     intent_id = payment["attributes"]["stripe_payment_intent_id"]
     assert confirm.path == f"/v1/payment_intents/{intent_id}/confirm"
-    assert confirm.idempotency_key == f"orderpay-payment-{payment['id']}-confirm"
+    assert confirm.idempotency_key == api.gateway.key("payment", payment["id"], "confirm")
     assert confirm.headers["stripe-version"] == api.settings.stripe_api_version
 
     intent = stub.payment_intent(intent_id)

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from orderpay.db import Database
+from orderpay.installation.repository import installation_id
 from orderpay.orders.models import Order
 from orderpay.payments.models import Payment
-from orderpay.payments.service import PaymentService
-from orderpay.stripe_gateway import StripeGateway
+from orderpay.stripe_gateway import StripeGateway, payment_key
 from tests.conftest import STRIPE_KEY, make_settings
 from tests.payments.test_concurrency import (
     create_order,
@@ -30,6 +30,7 @@ from tests.payments.test_concurrency import (
     seed_order,
     server_env,
 )
+from tests.support import money
 from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.server import OrderpayServer
 
@@ -62,12 +63,21 @@ async def reconcile_in_process(database_url: str, stripe_url: str) -> dict:
     """What `orderpay reconcile --older-than 0` does for payments, in this process."""
     settings = make_settings(database_url, stripe_url)
     db = Database(database_url, pool_size=2)
-    gateway = StripeGateway(settings)
+    async with db.connect() as conn:
+        gateway = StripeGateway(settings, installation_id=await installation_id(conn))
     try:
-        return await PaymentService(db=db, gateway=gateway, settings=settings).reconcile(
-            older_than_seconds=0, abandon_after_seconds=3600)
+        return (await money.reconcile(db, gateway, settings))["payments"]
     finally:
         await gateway.close()
+        await db.dispose()
+
+
+async def database_installation(database_url: str) -> str:
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.connect() as conn:
+            return await installation_id(conn)
+    finally:
         await db.dispose()
 
 
@@ -192,7 +202,7 @@ async def test_crash_while_a_stripe_call_hangs_before_stripe_saw_it(pg_url, loca
         assert payment.state == "canceled" and order_state == "pending_payment"
         # Every create for this payment carried its one key.
         assert {r.idempotency_key for r in proxy.requests_matching(CREATE)} == \
-            {f"orderpay-payment-{payment.id}-create"}
+            {payment_key(await database_installation(pg_url), payment.id, "create")}
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             again = await client.post(
                 "/api/v1/payments", headers=auth,

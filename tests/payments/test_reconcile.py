@@ -8,8 +8,6 @@ import asyncio
 
 import pytest
 
-from orderpay.payments.service import PaymentService
-from orderpay.stripe_gateway import StripeGateway
 from tests.payments.test_stripe_faults import (
     CANCEL,
     CONFIRM,
@@ -22,6 +20,7 @@ from tests.payments.test_stripe_faults import (
     payment_rows,
     reconcile,
 )
+from tests.support import money
 from tests.support.fault_proxy import Fault, FaultProxy
 
 THREE_DS = "4000002760003184"
@@ -94,19 +93,14 @@ async def test_three_d_secure_completed_while_reconcile_abandons_it_is_a_charge(
         assert attributes["state"] == "requires_action"
         proxy.add_fault(CANCEL, Fault.latency(0.5))  # the cancel is slow to reach Stripe
 
-        gateway = StripeGateway(api.settings)
-        service = PaymentService(db=api.db, gateway=gateway, settings=api.settings)
-        try:
-            settling = asyncio.create_task(
-                service.reconcile(older_than_seconds=0, abandon_after_seconds=0))
-            await asyncio.to_thread(proxy.wait_for, CANCEL, 1, 5.0, done=False)
-            completed = await api.stripe_post(
-                f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}/_authenticate",
-                {"client_secret": attributes["client_secret"], "success": "true"})
-            assert completed.status_code == 200, completed.text
-            await settling
-        finally:
-            await gateway.close()
+        settling = asyncio.create_task(money.reconcile(
+            api.db, api.gateway, api.settings, abandon_after_seconds=0))
+        await asyncio.to_thread(proxy.wait_for, CANCEL, 1, 5.0, done=False)
+        completed = await api.stripe_post(
+            f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}/_authenticate",
+            {"client_secret": attributes["client_secret"], "success": "true"})
+        assert completed.status_code == 200, completed.text
+        await settling
 
         [cancel] = proxy.requests_matching(CANCEL)
         assert cancel.status == 400  # Stripe: the PaymentIntent had already succeeded
@@ -128,12 +122,8 @@ async def test_reconcile_leaves_payments_younger_than_older_than_alone(
         assert_processing_503(response, api.settings)
         seen = len(proxy.requests)
 
-        gateway = StripeGateway(api.settings)
-        try:
-            counts = await PaymentService(db=api.db, gateway=gateway, settings=api.settings) \
-                .reconcile(older_than_seconds=300, abandon_after_seconds=3600)
-        finally:
-            await gateway.close()
+        counts = (await money.reconcile(api.db, api.gateway, api.settings,
+                                        older_than_seconds=300))["payments"]
 
         assert counts == {"examined": 0, "settled": 0, "unchanged": 0}
         assert len(proxy.requests) == seen  # Stripe not even asked

@@ -19,9 +19,8 @@ from sqlalchemy import select
 
 from orderpay.orders.models import Order
 from orderpay.payments.models import Payment
-from orderpay.payments.service import PaymentService
-from orderpay.stripe_gateway import StripeGateway
 from tests.conftest import make_settings, running_api
+from tests.support import money
 from tests.support.fault_proxy import Fault, FaultProxy
 
 VISA = "4242424242424242"
@@ -58,13 +57,8 @@ async def faulty_api(database_url, proxy, localstripe, **overrides):
 
 
 async def reconcile(api) -> dict:
-    """What `orderpay reconcile --older-than 0` does for payments (through the proxy)."""
-    gateway = StripeGateway(api.settings)
-    try:
-        service = PaymentService(db=api.db, gateway=gateway, settings=api.settings)
-        return await service.reconcile(older_than_seconds=0, abandon_after_seconds=3600)
-    finally:
-        await gateway.close()
+    """What `orderpay reconcile --older-than 0` does (through the proxy): its payment counts."""
+    return (await money.reconcile(api.db, api.gateway, api.settings))["payments"]
 
 
 async def payment_rows(api, order_id: str):
@@ -148,7 +142,7 @@ async def test_lost_answer_after_stripe_acted_is_recovered_by_a_keyed_retry(
         assert first.forwarded and first.status != 200
         assert retry.replayed and retry.status == 200
         assert first.idempotency_key == retry.idempotency_key == \
-            f"orderpay-payment-{payment['id']}-{step}"
+            api.gateway.key("payment", payment["id"], step)
         assert await order_state(api, order["id"]) == "paid"
         assert len(await payment_rows(api, order["id"])) == 1
 
@@ -258,8 +252,8 @@ async def test_same_idempotency_key_after_503_finishes_the_same_payment(
         assert await order_state(api, order["id"]) == "paid"
         # Every repeated Stripe call carried the payment's own key, never a new one.
         pid = processing.id
-        assert set(keys_of(proxy, CREATE)) == {f"orderpay-payment-{pid}-create"}
-        assert set(keys_of(proxy, CONFIRM)) <= {f"orderpay-payment-{pid}-confirm"}
+        assert set(keys_of(proxy, CREATE)) == {api.gateway.key("payment", pid, "create")}
+        assert set(keys_of(proxy, CONFIRM)) <= {api.gateway.key("payment", pid, "confirm")}
         if how == "reset_before":
             # Stripe never saw the first create: the retry sent it again, same key.
             assert len(keys_of(proxy, CREATE)) == 2
@@ -315,7 +309,7 @@ async def test_rate_limited_past_the_deadline_is_503_and_charges_nothing(
         assert_processing_503(response, api.settings)
         assert len(proxy.requests_matching(CREATE)) >= 3
         assert set(keys_of(proxy, CREATE)) == {
-            f"orderpay-payment-{(await payment_rows(api, order['id']))[0].id}-create"}
+            api.gateway.key("payment", (await payment_rows(api, order["id"]))[0].id, "create")}
         proxy.clear_faults()
         await reconcile(api)
         assert await assert_settled_truthfully(api, customer, order["id"]) == "canceled"

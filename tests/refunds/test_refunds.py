@@ -5,6 +5,7 @@ localstripe refuses as an unexpected parameter)."""
 from __future__ import annotations
 
 from tests.conftest import make_settings, running_api
+from tests.support.refunds import paid_order, refund
 from tests.support.stripe_stub import StripeStub
 
 VISA = "4242424242424242"
@@ -12,37 +13,10 @@ THREE_DS = "4000002760003184"
 DECLINED_ON_CHARGE = "4000000000000341"
 
 
-def refund_document(payment_id: str, amount_cents: int | None = None,
-                    reason: str | None = None) -> dict:
-    attributes = {} if amount_cents is None else {"amount_cents": amount_cents}
-    if reason is not None:
-        attributes["reason"] = reason
-    return {"data": {"type": "refunds", "attributes": attributes,
-                     "relationships": {"payment": {"data": {"type": "payments",
-                                                            "id": payment_id}}}}}
-
-
-async def paid_order(api, total_cents: int = 2350):
-    """(member of the business, customer, order, succeeded payment)."""
-    member = await api.user()
-    customer, _, order = await api.customer_with_order(total_cents=total_cents, members=[member])
-    response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
-    assert response.status_code == 201, response.text
-    payment = response.json()["data"]
-    assert payment["attributes"]["state"] == "succeeded"
-    return member, customer, order, payment
-
-
 async def stripe_refunds(api, intent_id: str) -> list[dict]:
     """The refunds localstripe holds for the PaymentIntent."""
     listing = await api.stripe_get("/v1/refunds", limit=100)
     return [r for r in listing["data"] if r.get("payment_intent") == intent_id]
-
-
-async def refund(api, member, payment_id: str, amount_cents: int | None = None,
-                 reason: str | None = None):
-    return await api.post("/api/v1/refunds", refund_document(payment_id, amount_cents, reason),
-                          member)
 
 
 def only_error(response, status: int, code: str | None = None) -> dict:
@@ -103,10 +77,12 @@ async def test_partial_then_the_rest_then_no_more(api):
     assert default.status_code in (409, 422), default.text
 
     in_stripe = await stripe_refunds(api, intent_id)
-    assert sorted((r["id"], r["amount"]) for r in in_stripe) == sorted([
-        (first["attributes"]["stripe_refund_id"], 500),
-        (second["attributes"]["stripe_refund_id"], 1850),
-    ])
+    assert sorted((r["id"], r["amount"]) for r in in_stripe) == sorted(
+        [
+            (first["attributes"]["stripe_refund_id"], 500),
+            (second["attributes"]["stripe_refund_id"], 1850),
+        ]
+    )
     attributes = await payment_state(api, customer, payment["id"])
     assert attributes["state"] == "refunded"
     assert attributes["refunded_cents"] == 2350
@@ -150,16 +126,18 @@ async def test_customer_who_is_not_a_member_gets_404(api):
 async def test_payment_that_is_not_succeeded_is_409(api):
     member = await api.user()
     customer, business, order = await api.customer_with_order(members=[member])
-    declined = await api.pay(customer, order["id"],
-                             stripe_token=await api.payment_method(DECLINED_ON_CHARGE))
+    declined = await api.pay(
+        customer, order["id"], stripe_token=await api.payment_method(DECLINED_ON_CHARGE)
+    )
     assert declined.status_code == 402, declined.text
     listed = (await api.get(f"/api/v1/orders/{order['id']}/payments", customer)).json()
     [failed] = listed["data"]
     assert failed["attributes"]["state"] == "failed"
 
     pending_order = await api.order(customer, business, [(await api.product(business, 900), 1)])
-    three_ds = await api.pay(customer, pending_order["id"],
-                             stripe_token=await api.payment_method(THREE_DS))
+    three_ds = await api.pay(
+        customer, pending_order["id"], stripe_token=await api.payment_method(THREE_DS)
+    )
     assert three_ds.status_code == 201, three_ds.text
     awaiting = three_ds.json()["data"]
     assert awaiting["attributes"]["state"] == "requires_action"
@@ -184,15 +162,17 @@ async def test_a_reason_reaches_stripe_as_its_own_parameter_only_when_it_acts(da
             assert created["attributes"]["amount_cents"] == 500
             assert created["attributes"]["reason"] == "requested_by_customer"
             [sent] = stub.requests_for("POST /v1/refunds")
-            assert sent.params["payment_intent"] == payment["attributes"][
-                "stripe_payment_intent_id"]
+            assert (
+                sent.params["payment_intent"] == payment["attributes"]["stripe_payment_intent_id"]
+            )
             assert sent.params["amount"] == "500"
             # A label only: kept in our record and Stripe's metadata, not sent as `reason`.
             assert "reason" not in sent.params
             assert sent.params["metadata[orderpay_reason]"] == "requested_by_customer"
             assert sent.idempotency_key  # a retry cannot refund twice
             in_stripe = await api.stripe_get(
-                f"/v1/refunds/{created['attributes']['stripe_refund_id']}")
+                f"/v1/refunds/{created['attributes']['stripe_refund_id']}"
+            )
             assert in_stripe["amount"] == 500
             assert in_stripe["metadata"]["orderpay_reason"] == "requested_by_customer"
             fraud = await refund(api, member, payment["id"], 100, "fraudulent")
@@ -202,7 +182,6 @@ async def test_a_reason_reaches_stripe_as_its_own_parameter_only_when_it_acts(da
             attributes = await payment_state(api, customer, payment["id"])
             assert attributes["state"] == "partially_refunded"
             assert attributes["refunded_cents"] == 600
-
 
 
 async def test_the_documented_example_body_refunds_on_the_local_stripe(api):

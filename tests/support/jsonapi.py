@@ -12,8 +12,9 @@ def assert_jsonapi(response: httpx.Response) -> None:
     assert response.headers.get("x-request-id"), response.headers
 
 
-def assert_error(response: httpx.Response, status: int, code: str | None = None,
-                 pointer: str | None = None) -> dict:
+def assert_error(
+    response: httpx.Response, status: int, code: str | None = None, pointer: str | None = None
+) -> dict:
     """The response is a JSON:API error document whose first error has this status, code and
     (when given) `source.pointer`; every error object has the members API.md requires."""
     assert response.status_code == status, response.text

@@ -38,6 +38,7 @@ HTTP endpoints (all need ``Authorization: Bearer sk_...``; bodies are Stripe's f
     POST /v1/payment_intents/{id}/cancel     cancellation_reason
     POST /v1/payment_intents/{id}/capture    amount_to_capture
     POST /v1/refunds                         payment_intent | charge, amount, reason, metadata
+    GET  /v1/refunds                         payment_intent | charge, limit (newest first)
     GET  /v1/refunds/{id}, GET /v1/charges/{id}
 
     GET  /_stub/stats     {"calls": {"POST /v1/payment_intents": n, ...},
@@ -45,6 +46,10 @@ HTTP endpoints (all need ``Authorization: Bearer sk_...``; bodies are Stripe's f
     POST /_stub/reset     forget everything
     POST /_stub/config    latency=<seconds>
     POST /_stub/payment_intents/{id}/complete_action   outcome=succeeded|failed  (3DS done)
+
+Refunds are created ``succeeded``, or with the status in :attr:`StripeStub.refund_status`
+(``pending`` models a bank that takes days); :meth:`StripeStub.set_refund_status` moves one
+later (``succeeded``, ``failed`` gives its amount back to the charge, ...).
 
 Card behaviour (by card number; the test PaymentMethods and tokens map to these numbers)::
 
@@ -384,6 +389,7 @@ class StripeStub(BackgroundServer):
         idempotency_capacity: int = 200_000,
     ) -> None:
         self.latency = float(latency)
+        self.refund_status = "succeeded"  # the status new refunds are created with
         super().__init__(host, port)
         self.record = record
         self.strict = strict
@@ -486,6 +492,23 @@ class StripeStub(BackgroundServer):
         with self._lock:
             return dict(self._complete_action(pi_id, success))
 
+    def set_refund_status(self, re_id: str, status: str) -> dict:
+        """What Stripe does later to a refund: a pending one succeeds, or one fails (its
+        amount is then no longer refunded on the charge)."""
+        with self._lock:
+            refund = self._refunds[re_id]
+            ch = self._charges[refund["charge"]]
+            counted = refund["status"] in ("pending", "succeeded")
+            if counted and status in ("failed", "canceled"):
+                ch["amount_refunded"] -= refund["amount"]
+                ch["refunded"] = False
+            refund["status"] = status
+            return dict(refund)
+
+    def refunds(self) -> list[dict]:
+        with self._lock:
+            return [dict(refund) for refund in self._refunds.values()]
+
     def stats(self) -> dict[str, Any]:
         """Counters: ``calls`` by route label, ``requests_total``, ``payment_intents_created``,
         ``payment_intents_by_status``, ``charges``, ``refunds``, ``idempotent_replays``,
@@ -556,6 +579,7 @@ class StripeStub(BackgroundServer):
             ),
             ("POST", "tokens", 0): r("POST /v1/tokens", self._token_create),
             ("POST", "refunds", 0): r("POST /v1/refunds", self._refund_create),
+            ("GET", "refunds", 0): r("GET /v1/refunds", self._refund_list),
             ("GET", "refunds", 1): r("GET /v1/refunds/{id}", self._refund_retrieve),
             ("GET", "charges", 1): r("GET /v1/charges/{id}", self._charge_retrieve),
         }
@@ -1451,11 +1475,27 @@ class StripeStub(BackgroundServer):
             "metadata": p.get("metadata") or {},
             "payment_intent": ch["payment_intent"],
             "reason": p.get("reason"),
-            "status": "succeeded",
+            "status": self.refund_status,
             "transfer_reversal": None,
         }
         self._refunds[refund["id"]] = refund
         return 200, refund
+
+    def _refund_list(self, p: dict) -> tuple[int, dict]:
+        limit = self._limit(p)
+        pi_id, ch_id = p.get("payment_intent"), p.get("charge")
+        if pi_id:
+            ch_id = (self._pis.get(pi_id) or {}).get("latest_charge")
+            if pi_id not in self._pis:
+                raise _missing("payment_intent", pi_id, param="payment_intent", status=400)
+        found = [r for r in self._refunds.values() if ch_id is None or r["charge"] == ch_id]
+        found.reverse()
+        return 200, {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/refunds",
+        }
 
     def _refund_retrieve(self, p: dict, re_id: str) -> tuple[int, dict]:
         refund = self._refunds.get(re_id)

@@ -17,6 +17,7 @@ from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_do
 from orderpay.cards.service import CardService
 from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
+from orderpay.installation.repository import installation_id
 from orderpay.metrics import REQUEST_SECONDS, REQUESTS
 from orderpay.payments.service import PaymentService
 from orderpay.refunds.service import RefundService
@@ -139,14 +140,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(
             settings.database_url, settings.database_pool_size, settings.database_max_overflow
         )
-        gateway = StripeGateway(settings)
+        async with db.connect() as conn:
+            # Read once: the installation id never changes (it names this database in Stripe).
+            gateway = StripeGateway(settings, installation_id=await installation_id(conn))
         app.state.settings = settings
         app.state.db = db
         app.state.gateway = gateway
         app.state.payments = PaymentService(db=db, gateway=gateway, settings=settings)
         app.state.cards = CardService(db=db, gateway=gateway, settings=settings)
         app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
-        app.state.webhooks = WebhookService(db=db, gateway=gateway)
+        app.state.webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
         try:
             yield
         finally:

@@ -43,7 +43,7 @@ async def run_once(
     token_hash: str,
     idempotency_key: str | None,
     document: dict[str, Any],
-    work: Callable[[CurrentUser], Awaitable[StoredResponse]],
+    work: Callable[[CurrentUser, int | None], Awaitable[StoredResponse]],
 ) -> Response:
     settings = request.app.state.settings
     stored, replayed = await run_idempotent(

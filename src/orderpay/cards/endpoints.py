@@ -59,7 +59,7 @@ async def save_card(
         )
     cards = request.app.state.cards
 
-    async def work(user):
+    async def work(user, _key_id):
         card, created = await cards.save(user=user, stripe_token=token)
         body = orjson.dumps({"data": card_resource(card)})
         return StoredResponse(201 if created else 200, body, f"/api/v1/cards/{card.id}")

@@ -38,9 +38,9 @@ class CardService:
         if mine is not None and not mine.detached:
             return mine, False
         if mine is not None:
-            key = f"orderpay-card-{mine.id}-attach-{int(mine.created_at.timestamp())}"
+            key = self.gateway.key("card", mine.id, "attach", int(mine.created_at.timestamp()))
         else:
-            key = f"orderpay-user-{user.id}-attach-{stripe_token}"
+            key = self.gateway.key("user", user.id, "attach", stripe_token)
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 customer_id = await users_service.ensure_stripe_customer(
@@ -109,8 +109,9 @@ class CardService:
                 await self.gateway.detach_payment_method(
                     payment_method_id=card.stripe_payment_method_id,
                     customer_id=user.stripe_customer_id,
-                    idempotency_key=f"orderpay-card-{card.id}-detach-"
-                    f"{int(card.created_at.timestamp())}",
+                    idempotency_key=self.gateway.key(
+                        "card", card.id, "detach", int(card.created_at.timestamp())
+                    ),
                 )
         except StripeRejected:
             pass  # already detached or gone in Stripe: it can no longer pay either way

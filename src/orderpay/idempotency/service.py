@@ -24,9 +24,11 @@ from orderpay.db import dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import IdempotencyKey
 from orderpay.payments.models import Payment
+from orderpay.refunds.models import Refund
 
 keys = IdempotencyKey.__table__
 payments = Payment.__table__
+refunds = Refund.__table__
 MAX_KEY_LENGTH = 255
 
 
@@ -182,14 +184,15 @@ async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:
 
 
 async def _forget(conn: AsyncConnection, condition) -> int:
-    """Deletes keys, first unlinking the payments they created. SQLite gives a new row the
-    highest id deleted: a new key must not inherit an old payment (the link is unique, and a
-    retry with a key resumes the payment linked to it)."""
-    await conn.execute(
-        update(payments)
-        .where(payments.c.idempotency_key_id.in_(select(keys.c.id).where(condition)))
-        .values(idempotency_key_id=None)
-    )
+    """Deletes keys, first unlinking the payments and refunds they created. SQLite gives a
+    new row the highest id deleted: a new key must not inherit an old payment or refund (the
+    link is unique, and a retry with a key resumes what is linked to it)."""
+    for table in (payments, refunds):
+        await conn.execute(
+            update(table)
+            .where(table.c.idempotency_key_id.in_(select(keys.c.id).where(condition)))
+            .values(idempotency_key_id=None)
+        )
     result = await conn.execute(delete(keys).where(condition))
     return result.rowcount or 0
 
@@ -204,8 +207,10 @@ async def run_idempotent(
     lock_timeout_seconds: float,
     work,
 ) -> tuple[StoredResponse, bool]:
-    """Runs `work(user)` at most once per Idempotency-Key (for endpoints off the payment hot
-    path: orders, cards). Returns (response, replayed).
+    """Runs `work(user, key_id)` at most once per Idempotency-Key (for endpoints off the
+    payment hot path: orders, cards, refunds). Returns (response, replayed). `key_id` is the
+    claimed key's id (None without a key): work that links what it creates to the key can
+    find it again when a retry resumes the key.
 
     The key is claimed and committed first, so a concurrent duplicate sees it in use; a
     request that fails validation (a 4xx raised by `work`) forgets the key, as Stripe does;
@@ -230,7 +235,7 @@ async def run_idempotent(
             if claimed.kind == "replay":
                 return claimed.response, True
     try:
-        response = await work(user)
+        response = await work(user, claimed.key_id if claimed is not None else None)
     except BaseException as exc:
         if claimed is not None:
             async with db.transaction() as conn:

@@ -33,7 +33,7 @@ async def create_order(
     new = schemas.parse_create(document)
     db = request.app.state.db
 
-    async def work(user):
+    async def work(user, _key_id):
         order, elements = await service.create_order(db, customer_id=user.id, new=new)
         body = orjson.dumps({"data": schemas.order_resource(order, elements)})
         return StoredResponse(201, body, f"/api/v1/orders/{order.id}")

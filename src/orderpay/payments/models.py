@@ -1,20 +1,35 @@
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
 
-PAYMENT_STATES = (
-    "processing",
-    "requires_action",
-    "succeeded",
-    "failed",
-    "canceled",
-    "partially_refunded",
-    "refunded",
-    "disputed",
-)
+
+class PaymentState(StrEnum):
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+PAYMENT_STATES = tuple(PaymentState)
 # States in which a payment holds (or may still take) the order's money: at most one per order.
 LIVE_STATES = ("processing", "requires_action", "succeeded")
 _LIVE_PREDICATE = text("state IN ('processing', 'requires_action', 'succeeded')")
@@ -46,6 +61,12 @@ class Payment(Base):
             postgresql_where=text("state IN ('processing', 'requires_action')"),
             sqlite_where=text("state IN ('processing', 'requires_action')"),
         ),
+        Index(
+            "ix_payments_intent_to_cancel",
+            "id",
+            postgresql_where=text("intent_to_cancel"),
+            sqlite_where=text("intent_to_cancel"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -69,6 +90,14 @@ class Payment(Base):
     # JSON for Stripe.js. The PaymentIntent's client_secret is a secret: it is never stored,
     # only passed through from Stripe to the customer.
     next_action: Mapped[str | None] = mapped_column(Text)
+    # Recorded failed while its PaymentIntent could still be confirmed (by Stripe.js, with the
+    # client_secret the customer holds): it must be canceled in Stripe. Cleared once Stripe
+    # says canceled, or once the late charge it made is recorded; `orderpay reconcile` retries.
+    intent_to_cancel: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Stripe charged this payment's PaymentIntent although the payment is not its order's
+    # payment (3-D Secure completed after it was recorded failed, the order paid otherwise or
+    # rejected): orderpay refunds it in full, like any other refund (refunds table).
+    late_charge: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # The Idempotency-Key that created it, so a retry with that key finishes this payment.
     idempotency_key_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

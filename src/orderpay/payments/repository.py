@@ -166,6 +166,53 @@ async def mark_order_paid(conn: AsyncConnection, *, order_id: int) -> bool:
     return result.rowcount == 1
 
 
+async def order_state(conn: AsyncConnection, *, order_id: int) -> str | None:
+    return (await conn.execute(select(orders.c.state).where(orders.c.id == order_id))).scalar()
+
+
+async def record_late_charge(
+    conn: AsyncConnection, *, payment_id: int, from_states: tuple[str, ...], **fields
+) -> Row | None:
+    """Marks an ended payment as charged late (compare-and-set: once), with what Stripe
+    charged. None when it is no longer in `from_states` or was already marked."""
+    query = (
+        update(payments)
+        .where(
+            payments.c.id == payment_id,
+            payments.c.state.in_(from_states),
+            not_(payments.c.late_charge),
+        )
+        .values(late_charge=True, intent_to_cancel=False, updated_at=utcnow(), **fields)
+        .returning(payments)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def clear_intent_to_cancel(conn: AsyncConnection, *, payment_id: int) -> Row | None:
+    query = (
+        update(payments)
+        .where(payments.c.id == payment_id, payments.c.intent_to_cancel)
+        .values(intent_to_cancel=False, updated_at=utcnow())
+        .returning(payments)
+    )
+    return (await conn.execute(query)).first()
+
+
+async def with_intent_to_cancel(conn: AsyncConnection) -> list[Row]:
+    query = select(payments).where(payments.c.intent_to_cancel).order_by(payments.c.id)
+    return list(await conn.execute(query))
+
+
+async def late_charges_owed(conn: AsyncConnection) -> list[Row]:
+    """Late charges not yet refunded in full (their refund failed, or was never sent)."""
+    query = (
+        select(payments)
+        .where(payments.c.late_charge, payments.c.refunded_cents < payments.c.amount_cents)
+        .order_by(payments.c.id)
+    )
+    return list(await conn.execute(query))
+
+
 async def unmark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
     await conn.execute(
         update(orders)
@@ -335,7 +382,9 @@ WITH locked AS (
         stripe_payment_intent_id = CAST(:stripe_payment_intent_id AS VARCHAR),
         card_brand = CAST(:card_brand AS VARCHAR), card_last4 = CAST(:card_last4 AS VARCHAR),
         next_action = CAST(:next_action AS TEXT), failure_code = CAST(:failure_code AS VARCHAR),
-        failure_message = CAST(:failure_message AS TEXT), updated_at = CAST(:now AS TIMESTAMPTZ)
+        failure_message = CAST(:failure_message AS TEXT),
+        intent_to_cancel = CAST(:intent_to_cancel AS BOOLEAN),
+        updated_at = CAST(:now AS TIMESTAMPTZ)
     WHERE id = CAST(:payment_id AS BIGINT) AND state IN ('processing', 'requires_action')
       AND (SELECT count(*) FROM locked) >= 0
     RETURNING id

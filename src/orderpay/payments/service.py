@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +41,15 @@ from orderpay.idempotency import service as idempotency
 from orderpay.idempotency.service import IdempotencyRequest, StoredResponse
 from orderpay.metrics import PAYMENTS
 from orderpay.payments import repository
+from orderpay.payments.accounting import ChargeAccounting
+from orderpay.payments.models import PaymentState
+from orderpay.payments.states import (
+    ALLOWED_FROM,
+    UNSETTLED,
+    intent_fields,
+    intent_mismatch,
+    record_intent,
+)
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import (
     CardDeclined,
@@ -58,20 +66,6 @@ log = logging.getLogger(__name__)
 # Stripe forgets idempotency keys after 24 h: past this age, repeating a create is no longer
 # a safe way to find the PaymentIntent again, so only the metadata lookup is used.
 CREATE_REPLAY_MAX_AGE = timedelta(hours=23)
-
-# Which states each state may be entered from. Final states are entered only from live ones
-# and never left backwards: a stale `payment_failed` cannot undo `succeeded`.
-ALLOWED_FROM: dict[str, tuple[str, ...]] = {
-    "processing": ("processing", "requires_action"),
-    "requires_action": ("processing", "requires_action"),
-    "succeeded": ("processing", "requires_action"),
-    "failed": ("processing", "requires_action"),
-    "canceled": ("processing", "requires_action"),
-    "partially_refunded": ("succeeded", "partially_refunded"),
-    "refunded": ("succeeded", "partially_refunded"),
-    "disputed": ("succeeded", "partially_refunded", "refunded"),
-}
-UNSETTLED = ("processing", "requires_action")
 
 
 @dataclass(frozen=True)
@@ -91,6 +85,22 @@ class StripeResult:
     failure: tuple[str, str, str | None] | None = None  # (state, code, message)
     error: OrderpayError | None = None
     unavailable: bool = False
+
+
+# The create of a payment that Stripe never made (see PaymentService._create_failed_in_stripe).
+_CREATE_FAILED_IN_STRIPE = StripeResult(
+    failure=(
+        PaymentState.FAILED,
+        "stripe_error",
+        "Stripe failed to create the payment; nothing was charged.",
+    ),
+    error=OrderpayError(
+        "Stripe failed to create the payment; nothing was charged and the order can be paid again.",
+        status=502,
+        code="payment_provider_error",
+        title="Payment provider error",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -120,79 +130,13 @@ def _stripe_unavailable(payment_id: int, settings: Settings) -> ServiceUnavailab
     )
 
 
-def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
-    """Our payment state for a PaymentIntent status, with the failure reason if any."""
-    status = intent.status
-    if status == "succeeded":
-        return "succeeded", None, None
-    if status in ("requires_action", "requires_source_action"):
-        return "requires_action", None, None
-    if status == "canceled":
-        return "canceled", intent.failure_code or "payment_canceled", intent.failure_message
-    if status == "requires_payment_method" and intent.failure_code:
-        # Each attempt is its own PaymentIntent: once its card failed, this attempt is over.
-        return "failed", intent.failure_code, intent.failure_message
-    # processing, requires_confirmation, requires_capture: Stripe has not finished.
-    return "processing", None, None
-
-
-def intent_fields(payment: Row, intent: IntentSnapshot) -> tuple[str, dict]:
-    """(state, columns) of the payment once Stripe's view of its PaymentIntent is applied."""
-    state, failure_code, failure_message = state_of(intent)
-    return state, {
-        "stripe_payment_intent_id": intent.id,
-        "card_brand": intent.card_brand or payment.card_brand,
-        "card_last4": intent.card_last4 or payment.card_last4,
-        "next_action": json.dumps(intent.next_action) if state == "requires_action" else None,
-        "failure_code": failure_code,
-        "failure_message": failure_message,
-    }
-
-
-async def record_intent(conn: AsyncConnection, *, payment: Row, intent: IntentSnapshot) -> Row:
-    """Applies Stripe's view of the PaymentIntent to the payment (compare-and-set); marks
-    the order paid when the payment becomes `succeeded`."""
-    state, fields = intent_fields(payment, intent)
-    order_marked = False
-    if state == "succeeded":
-        # The order's row lock first, then the payment's: the same order as Create Payment's
-        # first transaction (order locked, then a payment inserted), so the two never
-        # deadlock on PostgreSQL.
-        order_marked = await repository.mark_order_paid(conn, order_id=payment.order_id)
-    updated = await repository.transition(
-        conn, payment_id=payment.id, to_state=state, from_states=ALLOWED_FROM[state], **fields
-    )
-    if updated is not None:
-        return updated
-    current = await repository.by_id(conn, payment.id)
-    if state == "succeeded" and current.state == "failed":
-        # Stripe charged a PaymentIntent we had recorded as failed: after a failed 3-D Secure
-        # the customer, who holds its client_secret, may complete it with Stripe.js. Money
-        # taken is the truth, unless another payment of the order is live (then this one
-        # must be refunded by an operator: logged loudly, never silently dropped).
-        if await repository.live_payment_state(conn, order_id=payment.order_id) is None:
-            late = await repository.transition(
-                conn, payment_id=payment.id, to_state="succeeded", from_states=("failed",), **fields
-            )
-            if late is not None:
-                return late
-        log.error(
-            "payment %s: Stripe charged PaymentIntent %s but order %s is paid by "
-            "another payment; refund it",
-            payment.id,
-            intent.id,
-            payment.order_id,
-        )
-    if order_marked:
-        # The payment was already final and not succeeded: the order is not paid by it.
-        await repository.unmark_order_paid(conn, order_id=payment.order_id)
-    # Someone else settled it first (or it is final): theirs is the truth we report.
-    return current
-
-
-async def record_result(conn: AsyncConnection, *, payment: Row, result: StripeResult) -> Row:
+async def record_result(
+    conn: AsyncConnection, *, payment: Row, result: StripeResult, installation_id: str
+) -> Row:
     if result.intent is not None:
-        return await record_intent(conn, payment=payment, intent=result.intent)
+        return await record_intent(
+            conn, payment=payment, intent=result.intent, installation_id=installation_id
+        )
     if result.failure is not None:
         state, code, message = result.failure
         updated = await repository.transition(
@@ -264,6 +208,8 @@ class PaymentService:
         self.db = db
         self.gateway = gateway
         self.settings = settings
+        self.installation_id = gateway.installation_id
+        self.accounting = ChargeAccounting(db=db, gateway=gateway, settings=settings)
 
     # -- Create Payment -------------------------------------------------------------------
 
@@ -299,7 +245,9 @@ class PaymentService:
                 return response
         async with self.db.transaction() as conn:
             if payment.state in UNSETTLED:
-                payment = await record_result(conn, payment=payment, result=result)
+                payment = await record_result(
+                    conn, payment=payment, result=result, installation_id=self.installation_id
+                )
             outcome = outcome_of(payment, result, self.settings)
             response = render(outcome)
             if key_id is not None:
@@ -313,6 +261,8 @@ class PaymentService:
                     if outcome.client_secret:
                         stored = render(dataclasses.replace(outcome, client_secret=None))
                     await idempotency.complete(conn, key_id=key_id, response=stored)
+        if payment.intent_to_cancel or payment.late_charge:
+            await self.accounting.follow_up(payment)
         PAYMENTS.labels(outcome.error.code if outcome.error else payment.state).inc()
         return response
 
@@ -326,8 +276,10 @@ class PaymentService:
         payment was settled meanwhile (nothing written): the general path then runs."""
         if not self.db.is_postgresql or result.intent is None or payment.state not in UNSETTLED:
             return None
+        if intent_mismatch(payment, result.intent, self.installation_id) is not None:
+            return None  # the general path refuses it, logged and counted, once
         state, fields = intent_fields(payment, result.intent)
-        if ALLOWED_FROM[state] != UNSETTLED or state == "processing":
+        if ALLOWED_FROM[state] != UNSETTLED or state == PaymentState.PROCESSING:
             return None  # the general path decides (and keeps the key open if processing)
         now = utcnow()
         recorded = _Recorded({**payment._mapping, **fields, "state": state, "updated_at": now})
@@ -353,6 +305,9 @@ class PaymentService:
             )
         if not done:
             return None
+        if recorded.intent_to_cancel:
+            # A declined card: its PaymentIntent is canceled before the client hears of it.
+            await self.accounting.cancel_intent(recorded)
         PAYMENTS.labels(outcome.error.code if outcome.error else state).inc()
         return response
 
@@ -546,7 +501,7 @@ class PaymentService:
         card = await self.gateway.attach_source(
             customer_id=customer_id,
             token=token,
-            idempotency_key=payment_key(payment.id, "source"),
+            idempotency_key=payment_key(self.installation_id, payment.id, "source"),
         )
         async with self.db.transaction() as conn:
             await repository.update_fields(
@@ -584,6 +539,7 @@ class PaymentService:
                 status="requires_payment_method",
                 amount=intent.amount,
                 currency=intent.currency,
+                customer=intent.customer,
                 client_secret=None,
                 next_action=None,
                 payment_method_id=intent.payment_method_id,
@@ -631,7 +587,12 @@ class PaymentService:
                         # Stripe replays the original if it got it; else this creates an
                         # unconfirmed one, which is confirmed or canceled just below.
                         acting = True
-                        intent = await self._create_intent(payment)
+                        try:
+                            intent = await self._create_intent(payment)
+                        except StripeUnavailable as exc:
+                            if self._create_failed_in_stripe(payment, exc):
+                                return _CREATE_FAILED_IN_STRIPE
+                            raise
                         acting = False
                         # A replay is the PaymentIntent as it was when first created (e.g.
                         # `requires_confirmation` though a lost confirm has charged it since):
@@ -677,6 +638,15 @@ class PaymentService:
             return StripeResult(unavailable=True)
         return StripeResult(intent=intent)
 
+    def _create_failed_in_stripe(self, payment: Row, exc: StripeUnavailable) -> bool:
+        """Stripe answers the create with a 5xx again (it replays the 5xx it stored for the
+        key, or fails anew) and its search, old enough now to show every PaymentIntent made
+        for the payment, shows none: nothing was created, so nothing can be charged, and the
+        payment is over. Without this a stored 5xx would hold the order for the 23 h that
+        creates are replayed."""
+        old_enough = timedelta(seconds=self.settings.stripe_search_lag_seconds)
+        return (exc.http_status or 0) >= 500 and utcnow() - payment.created_at >= old_enough
+
     async def _cancel(self, payment: Row, intent: IntentSnapshot) -> IntentSnapshot:
         """Cancels a PaymentIntent that has not charged. When Stripe refuses, the
         PaymentIntent has moved on meanwhile (3-D Secure completed, confirmed): a refused
@@ -706,7 +676,10 @@ class PaymentService:
         if result.unavailable:
             return payment
         async with self.db.transaction() as conn:
-            return await record_result(conn, payment=payment, result=result)
+            payment = await record_result(
+                conn, payment=payment, result=result, installation_id=self.installation_id
+            )
+        return await self.accounting.follow_up(payment)
 
     async def client_secret(self, payment_id: int) -> str | None:
         """The PaymentIntent's client_secret, fetched when needed: it is never stored."""
@@ -739,7 +712,12 @@ class PaymentService:
             result = await self.stripe_truth(payment, mode="refresh")
             if not result.unavailable:
                 async with self.db.transaction() as conn:
-                    payment = await record_result(conn, payment=payment, result=result)
+                    payment = await record_result(
+                        conn, payment=payment, result=result, installation_id=self.installation_id
+                    )
+                # A 3-D Secure that failed is recorded here first: its PaymentIntent is
+                # canceled before the customer could confirm it again.
+                payment = await self.accounting.follow_up(payment)
                 if (
                     result.intent is not None
                     and payment.state == "requires_action"

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
 from orderpay.payments.models import Payment
-from orderpay.refunds.models import Refund
+from orderpay.refunds.models import Refund, RefundState
 
 refunds = Refund.__table__
 payments = Payment.__table__
 
 
-async def payment_for_update(conn: AsyncConnection, payment_id: int) -> Row | None:
+async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row | None:
+    """The payment, its row locked until the transaction ends (PostgreSQL; SQLite's
+    transactions are serialized by BEGIN IMMEDIATE): every change to its refunds and to its
+    refunded amount happens under this lock, so concurrent refunds add up."""
     query = select(payments).where(payments.c.id == payment_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     return (await conn.execute(query)).first()
 
 
-async def pending_total(conn: AsyncConnection, payment_id: int) -> int:
+async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> int:
     query = select(func.coalesce(func.sum(refunds.c.amount_cents), 0)).where(
-        refunds.c.payment_id == payment_id, refunds.c.state == "pending"
+        refunds.c.payment_id == payment_id, refunds.c.state == state
     )
     return (await conn.execute(query)).scalar_one()
 
@@ -33,7 +36,7 @@ async def pending_total(conn: AsyncConnection, payment_id: int) -> int:
 async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Row]:
     query = (
         select(refunds)
-        .where(refunds.c.payment_id == payment_id, refunds.c.state == "pending")
+        .where(refunds.c.payment_id == payment_id, refunds.c.state == RefundState.PENDING)
         .order_by(refunds.c.id)
     )
     return list(await conn.execute(query))
@@ -47,55 +50,57 @@ async def insert_refund(conn: AsyncConnection, **values) -> Row:
     return result.one()
 
 
-async def finish(
-    conn: AsyncConnection, *, refund_id: int, state: str, stripe_refund_id: str | None
+async def transition(
+    conn: AsyncConnection,
+    *,
+    refund_id: int,
+    to_state: RefundState,
+    from_states: tuple[RefundState, ...],
+    stripe_refund_id: str | None,
 ) -> Row | None:
-    """pending → succeeded/failed, once."""
+    """Compare-and-set: moves the refund only from one of `from_states`."""
+    values: dict = {"state": to_state, "updated_at": utcnow()}
+    if stripe_refund_id is not None:
+        values["stripe_refund_id"] = stripe_refund_id
     result = await conn.execute(
         update(refunds)
-        .where(refunds.c.id == refund_id, refunds.c.state == "pending")
-        .values(state=state, stripe_refund_id=stripe_refund_id, updated_at=utcnow())
+        .where(refunds.c.id == refund_id, refunds.c.state.in_(from_states))
+        .values(**values)
         .returning(refunds)
     )
     return result.first()
+
+
+async def set_refunded(
+    conn: AsyncConnection, *, payment_id: int, refunded_cents: int, state: str
+) -> Row:
+    result = await conn.execute(
+        update(payments)
+        .where(payments.c.id == payment_id)
+        .values(refunded_cents=refunded_cents, state=state, updated_at=utcnow())
+        .returning(payments)
+    )
+    return result.one()
 
 
 async def by_id(conn: AsyncConnection, refund_id: int) -> Row | None:
     return (await conn.execute(select(refunds).where(refunds.c.id == refund_id))).first()
 
 
+async def by_stripe_id(conn: AsyncConnection, stripe_refund_id: str) -> Row | None:
+    query = select(refunds).where(refunds.c.stripe_refund_id == stripe_refund_id)
+    return (await conn.execute(query)).first()
+
+
+async def by_idempotency_key(conn: AsyncConnection, key_id: int) -> Row | None:
+    query = select(refunds).where(refunds.c.idempotency_key_id == key_id)
+    return (await conn.execute(query)).first()
+
+
 async def pending_older_than(conn: AsyncConnection, cutoff: datetime) -> list[Row]:
-    query = select(refunds).where(refunds.c.state == "pending", refunds.c.updated_at < cutoff)
+    query = (
+        select(refunds)
+        .where(refunds.c.state == RefundState.PENDING, refunds.c.updated_at < cutoff)
+        .order_by(refunds.c.id)
+    )
     return list(await conn.execute(query))
-
-
-async def record_refunded(conn: AsyncConnection, *, payment_id: int, total_refunded: int) -> None:
-    """Sets what Stripe has refunded of the payment, as an absolute amount that only grows:
-    our own refund records and Stripe's `charge.refunded` events may arrive in any order and
-    any number of times without counting a refund twice."""
-    current = payments.c.refunded_cents
-    new_total = case((current >= total_refunded, current), else_=total_refunded)
-    await conn.execute(
-        update(payments)
-        .where(
-            payments.c.id == payment_id,
-            payments.c.state.in_(("succeeded", "partially_refunded", "refunded", "disputed")),
-            total_refunded <= payments.c.amount_cents,
-        )
-        .values(
-            refunded_cents=new_total,
-            state=case(
-                (payments.c.state == "disputed", "disputed"),
-                (new_total >= payments.c.amount_cents, "refunded"),
-                else_="partially_refunded",
-            ),
-            updated_at=utcnow(),
-        )
-    )
-
-
-async def succeeded_total(conn: AsyncConnection, payment_id: int) -> int:
-    query = select(func.coalesce(func.sum(refunds.c.amount_cents), 0)).where(
-        refunds.c.payment_id == payment_id, refunds.c.state == "succeeded"
-    )
-    return (await conn.execute(query)).scalar_one()

@@ -1,6 +1,16 @@
-"""Refunds, record first: the refund row is committed `pending` (its amount reserved against
-the payment's balance under the payment's row lock) before Stripe is called with a key
-derived from it, so a retry or `orderpay reconcile` repeats the same refund, never a second."""
+"""Refunds, exactly once.
+
+Record first: a refund row is committed `pending`, its amount reserved against the payment
+under the payment's row lock, before Stripe is called with a key derived from it
+(`orderpay-<installation>-refund-<id>`). Whatever then happens (a lost answer, a 503, a
+crash), the refund is finished by sending the *same* row again: a retry with the client's
+Idempotency-Key, `PATCH …/reject` again, or `orderpay reconcile`. Past Stripe's 24 h key
+window a resend could be a second refund, so an old refund is first looked up in Stripe.
+
+Refund states follow Stripe's (`pending` → `succeeded` | `failed` | `canceled`, and a
+succeeded refund may still fail); a payment's `refunded_cents` is the sum of its succeeded
+refunds, recomputed under its row lock whenever one of them changes.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +23,61 @@ from sqlalchemy.engine import Row
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database, utcnow
 from orderpay.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
-from orderpay.orders import repository as orders_repository
 from orderpay.payments import repository as payments_repository
+from orderpay.payments.models import PaymentState
+from orderpay.payments.states import state_after_refunds
 from orderpay.refunds import repository
+from orderpay.refunds.models import RefundState
 from orderpay.settings import Settings
-from orderpay.stripe_gateway import CardDeclined, StripeGateway, StripeRejected, StripeUnavailable
+from orderpay.stripe_gateway import (
+    METADATA_REFUND_ID,
+    CardDeclined,
+    RefundSnapshot,
+    StripeGateway,
+    StripeRejected,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
-REFUNDABLE = ("succeeded", "partially_refunded")
+R = RefundState
+REFUNDABLE = (PaymentState.SUCCEEDED, PaymentState.PARTIALLY_REFUNDED)
 REASONS = ("requested_by_customer", "duplicate", "fraudulent")
+# Stripe forgets idempotency keys after 24 h: an older refund is looked up before a resend.
+RESEND_MAX_AGE = timedelta(hours=23)
+
+# Which states each refund state may be entered from: a pending refund learns its Stripe id
+# (pending → pending) and its end; a succeeded refund can still fail (its amount comes back).
+ALLOWED_FROM: dict[RefundState, tuple[RefundState, ...]] = {
+    R.PENDING: (R.PENDING,),
+    R.SUCCEEDED: (R.PENDING,),
+    R.FAILED: (R.PENDING, R.SUCCEEDED),
+    R.CANCELED: (R.PENDING,),
+}
+FROM_STRIPE = {
+    "pending": R.PENDING,
+    "requires_action": R.PENDING,
+    "succeeded": R.SUCCEEDED,
+    "failed": R.FAILED,
+    "canceled": R.CANCELED,
+}
+
+
+class RefundRefused(Unprocessable):
+    """Stripe refused a refund we had reserved: it is recorded `failed` and, like a declined
+    payment, is the answer replayed for the request's Idempotency-Key."""
+
+    title = "Refund refused by Stripe"
+
+
+def _refund_pending(settings: Settings) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Stripe could not be reached; the refund is pending and will be finished. Retry with "
+        "the same Idempotency-Key, or follow the payment.",
+        code="refund_pending",
+        title="Refund pending",
+        headers={"Retry-After": str(settings.retry_after_seconds)},
+    )
 
 
 class RefundService:
@@ -32,57 +87,88 @@ class RefundService:
         self.settings = settings
 
     async def create(
-        self, *, user_id: int, payment_id: int | None, amount_cents: int | None, reason: str | None
+        self,
+        *,
+        user_id: int,
+        payment_id: int | None,
+        amount_cents: int | None,
+        reason: str | None,
+        idempotency_key_id: int | None = None,
     ) -> tuple[Row, Row]:
+        """A member of the order's business refunds (part of) a payment. With an
+        Idempotency-Key, a retry finishes the refund the key reserved, never a second one."""
         async with self.db.connect() as conn:
             row = await payments_repository.with_order(conn, payment_id or 0)
             member = row is not None and await businesses_repository.is_member(
                 conn, business_id=row.business_id, user_id=user_id
             )
+            earlier = None
+            if idempotency_key_id is not None:
+                earlier = await repository.by_idempotency_key(conn, idempotency_key_id)
         if row is None or not member:
             raise NotFound("No such payment.", pointer="/data/relationships/payment")
-        refund = await self._reserve(payment_id=row.id, amount_cents=amount_cents, reason=reason)
-        return await self._send(refund)
+        refund = earlier or await self._reserve(
+            payment_id=row.id,
+            amount_cents=amount_cents,
+            reason=reason,
+            idempotency_key_id=idempotency_key_id,
+        )
+        return await self.send(refund)
 
     async def refund_order_in_full(self, *, order_id: int, reason: str | None) -> None:
+        """What is left of the order's payment is refunded (PATCH …/reject). Retried, or
+        racing other refunds, it reserves the balance once and finishes what is pending."""
         async with self.db.connect() as conn:
-            order = await orders_repository.by_id(conn, order_id)
-            state = await payments_repository.live_payment_state(conn, order_id=order_id)
             payments = await payments_repository.for_order(
                 conn, order_id=order_id, limit=100, offset=0
             )
-        paid = [p for p in payments if p.state in REFUNDABLE]
-        if order is None or state not in (None, "succeeded") or not paid:
-            return
-        payment = paid[0]
+        for payment in payments:
+            if payment.state in REFUNDABLE and not payment.late_charge:
+                await self.refund_in_full(payment_id=payment.id, reason=reason)
+
+    async def refund_in_full(self, *, payment_id: int, reason: str | None) -> None:
+        """Reserves whatever of the payment is neither refunded nor pending, then sends every
+        pending refund of it. Raises ServiceUnavailable while Stripe cannot be reached."""
+        async with self.db.transaction() as conn:
+            payment = await repository.lock_payment(conn, payment_id)
+            balance = payment.amount_cents - payment.refunded_cents
+            balance -= await repository.total(conn, payment_id, R.PENDING)
+            if balance > 0:
+                await repository.insert_refund(
+                    conn,
+                    payment_id=payment_id,
+                    state=R.PENDING,
+                    amount_cents=balance,
+                    reason=reason,
+                )
+        await self.send_pending(payment_id=payment_id)
+
+    async def send_pending(self, *, payment_id: int) -> None:
         async with self.db.connect() as conn:
-            pending = await repository.pending_for_payment(conn, payment.id)
-        for refund in pending:  # an earlier attempt Stripe did not answer: finish it first
-            await self._send(refund)
-        async with self.db.connect() as conn:
-            payment = await payments_repository.by_id(conn, payment.id)
-        if payment.amount_cents - payment.refunded_cents > 0:
-            refund = await self._reserve(payment_id=payment.id, amount_cents=None, reason=reason)
-            await self._send(refund)
+            pending = await repository.pending_for_payment(conn, payment_id)
+        for refund in pending:
+            await self.send(refund)
 
     async def _reserve(
-        self, *, payment_id: int, amount_cents: int | None, reason: str | None
+        self,
+        *,
+        payment_id: int,
+        amount_cents: int | None,
+        reason: str | None,
+        idempotency_key_id: int | None,
     ) -> Row:
         async with self.db.transaction() as conn:
-            payment = await repository.payment_for_update(conn, payment_id)
+            payment = await repository.lock_payment(conn, payment_id)
             # A fully refunded payment has a balance of 0: asking for more is
             # `refund_exceeds_balance` (API.md), asking for the default is "nothing left".
-            if payment.state not in (*REFUNDABLE, "refunded"):
+            if payment.state not in (*REFUNDABLE, PaymentState.REFUNDED) or payment.late_charge:
                 raise Conflict(
                     f"A {payment.state} payment cannot be refunded.",
                     code="payment_not_refundable",
                     title="Payment not refundable",
                 )
-            balance = (
-                payment.amount_cents
-                - payment.refunded_cents
-                - await repository.pending_total(conn, payment_id)
-            )
+            balance = payment.amount_cents - payment.refunded_cents
+            balance -= await repository.total(conn, payment_id, R.PENDING)
             amount = balance if amount_cents is None else amount_cents
             if amount > balance:
                 raise Unprocessable(
@@ -98,15 +184,29 @@ class RefundService:
                     title="Payment not refundable",
                 )
             return await repository.insert_refund(
-                conn, payment_id=payment_id, state="pending", amount_cents=amount, reason=reason
+                conn,
+                payment_id=payment_id,
+                state=R.PENDING,
+                amount_cents=amount,
+                reason=reason,
+                idempotency_key_id=idempotency_key_id,
             )
 
-    async def _send(self, refund: Row) -> tuple[Row, Row]:
+    async def send(self, refund: Row) -> tuple[Row, Row]:
+        """Sends a pending refund to Stripe under its own key (a resend is a replay) and
+        records what Stripe answers; a refund no longer pending is returned as it is."""
         async with self.db.connect() as conn:
             payment = await payments_repository.by_id(conn, refund.payment_id)
+        if refund.state != R.PENDING:
+            return refund, payment
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
-                stripe_id, status = await self.gateway.create_refund(
+                found = None
+                if utcnow() - refund.created_at > RESEND_MAX_AGE:
+                    found = await self.gateway.find_refund(
+                        refund_id=refund.id, intent_id=payment.stripe_payment_intent_id
+                    )
+                stripe_refund = found or await self.gateway.create_refund(
                     refund_id=refund.id,
                     intent_id=payment.stripe_payment_intent_id,
                     amount=refund.amount_cents,
@@ -114,47 +214,93 @@ class RefundService:
                     connect=payment.destination_account_id is not None,
                 )
         except (StripeRejected, CardDeclined) as exc:
-            async with self.db.transaction() as conn:
-                await repository.finish(
-                    conn, refund_id=refund.id, state="failed", stripe_refund_id=None
-                )
-            raise Unprocessable(
-                exc.message, code=exc.code or "refund_failed", title="Refund refused by Stripe"
-            ) from None
+            # Stripe refused the refund itself: nothing was refunded, its amount is free again.
+            await self._record(refund_id=refund.id, state=R.FAILED, stripe_refund_id=None)
+            raise RefundRefused(exc.message, code=exc.code or "refund_failed") from None
         except (StripeUnavailable, TimeoutError):
-            raise ServiceUnavailable(
-                "Stripe could not be reached; the refund is pending and will be retried.",
-                code="refund_pending",
-                title="Refund pending",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
-            ) from None
-        return await self._record(refund, stripe_id, status)
+            raise _refund_pending(self.settings) from None
+        return await self._record(
+            refund_id=refund.id,
+            state=FROM_STRIPE.get(stripe_refund.status, R.PENDING),
+            stripe_refund_id=stripe_refund.id,
+        )
 
-    async def _record(self, refund: Row, stripe_id: str, status: str) -> tuple[Row, Row]:
-        state = "failed" if status in ("failed", "canceled") else "succeeded"
+    async def _record(
+        self, *, refund_id: int, state: RefundState, stripe_refund_id: str | None
+    ) -> tuple[Row, Row]:
+        """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
+        amount and state from its succeeded refunds, all under the payment's row lock."""
         async with self.db.transaction() as conn:
-            finished = await repository.finish(
-                conn, refund_id=refund.id, state=state, stripe_refund_id=stripe_id
+            refund = await repository.by_id(conn, refund_id)
+            payment = await repository.lock_payment(conn, refund.payment_id)
+            moved = await repository.transition(
+                conn,
+                refund_id=refund_id,
+                to_state=state,
+                from_states=ALLOWED_FROM[state],
+                stripe_refund_id=stripe_refund_id,
             )
-            if finished is not None and state == "succeeded":
-                await repository.record_refunded(
-                    conn,
-                    payment_id=refund.payment_id,
-                    total_refunded=await repository.succeeded_total(conn, refund.payment_id),
-                )
-            refund = await repository.by_id(conn, refund.id)
-            payment = await payments_repository.by_id(conn, refund.payment_id)
+            if moved is not None:
+                refund = moved
+                # A new statement, after the lock: it sees every refund committed before.
+                refunded = await repository.total(conn, payment.id, R.SUCCEEDED)
+                if (refunded, state_after_refunds(payment, refunded)) != (
+                    payment.refunded_cents,
+                    payment.state,
+                ):
+                    payment = await repository.set_refunded(
+                        conn,
+                        payment_id=payment.id,
+                        refunded_cents=refunded,
+                        state=state_after_refunds(payment, refunded),
+                    )
+        if moved is not None and state in (R.FAILED, R.CANCELED):
+            log.warning("refund %s of payment %s %s in Stripe", refund_id, payment.id, state)
         return refund, payment
 
+    # -- what Stripe tells us ---------------------------------------------------------------
+
+    async def record_from_stripe(self, stripe_refund: RefundSnapshot) -> bool:
+        """Records a refund Stripe reports (a webhook, or the refunds of a charge) on the
+        refund row it was made for; False when it is none of this installation's."""
+        async with self.db.connect() as conn:
+            refund = await repository.by_stripe_id(conn, stripe_refund.id)
+            if refund is None and self.gateway.is_ours(stripe_refund.metadata):
+                ours = stripe_refund.metadata.get(METADATA_REFUND_ID, "")
+                if ours.isascii() and ours.isdigit() and len(ours) <= 18:
+                    refund = await repository.by_id(conn, int(ours))
+            payment = None
+            if refund is not None:
+                payment = await payments_repository.by_id(conn, refund.payment_id)
+        if (
+            refund is None
+            or refund.stripe_refund_id not in (None, stripe_refund.id)
+            or refund.amount_cents != stripe_refund.amount
+            or stripe_refund.payment_intent not in (None, payment.stripe_payment_intent_id)
+        ):
+            return False
+        state = FROM_STRIPE.get(stripe_refund.status, R.PENDING)
+        await self._record(refund_id=refund.id, state=state, stripe_refund_id=stripe_refund.id)
+        return True
+
+    async def refresh_from_stripe(self, payment: Row) -> None:
+        """Records every refund of the payment's PaymentIntent as Stripe holds it now."""
+        async with asyncio.timeout(self.settings.stripe_deadline_seconds):
+            stripe_refunds = await self.gateway.refunds_of(payment.stripe_payment_intent_id)
+        for stripe_refund in stripe_refunds:
+            await self.record_from_stripe(stripe_refund)
+
     async def retry_pending(self, *, older_than_seconds: float) -> int:
+        """`orderpay reconcile`: finishes refunds left pending (Stripe's answer lost)."""
         cutoff = utcnow() - timedelta(seconds=older_than_seconds)
         async with self.db.connect() as conn:
             pending = await repository.pending_older_than(conn, cutoff)
         done = 0
         for refund in pending:
             try:
-                await self._send(refund)
-                done += 1
+                refund, _ = await self.send(refund)
             except (ServiceUnavailable, Unprocessable) as exc:
                 log.warning("refund %s still not settled: %s", refund.id, exc.code)
+                continue
+            done += refund.state != R.PENDING
         return done

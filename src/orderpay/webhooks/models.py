@@ -15,6 +15,6 @@ class StripeEvent(Base):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     payload: Mapped[str] = mapped_column(Text)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # NULL until applied: an event for a payment we cannot match yet is kept and retried.
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,3 +43,16 @@ async def mark_processed(conn: AsyncConnection, *, event_id: str) -> bool:
 async def unprocessed(conn: AsyncConnection) -> list[Row]:
     query = select(events).where(events.c.processed_at.is_(None)).order_by(events.c.received_at)
     return list(await conn.execute(query))
+
+
+async def purge_received_before(conn: AsyncConnection, cutoff: datetime) -> tuple[int, int]:
+    """Deletes the events received before `cutoff`: (never applied, all)."""
+    unmatched = (
+        await conn.execute(
+            select(func.count())
+            .select_from(events)
+            .where(events.c.received_at < cutoff, events.c.processed_at.is_(None))
+        )
+    ).scalar_one()
+    result = await conn.execute(delete(events).where(events.c.received_at < cutoff))
+    return unmatched, result.rowcount or 0

@@ -1,0 +1,101 @@
+"""Every charge accounted for: the Stripe work owed once a payment's end is recorded.
+
+A payment recorded `failed` leaves its PaymentIntent open in Stripe, and whoever holds its
+client_secret (the customer's page, after a failed 3-D Secure) could still confirm it with
+another card: it is canceled. A charge that came anyway (a confirmation racing the cancel)
+was recorded by `states.record_intent` as a late charge with a pending refund: the refund is
+sent. Both run right after the recording that calls for them, and `orderpay reconcile` runs
+them again for whatever Stripe did not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.engine import Row
+
+from orderpay.db import Database
+from orderpay.errors import ServiceUnavailable, Unprocessable
+from orderpay.payments import repository
+from orderpay.payments.states import record_intent
+from orderpay.refunds.service import RefundService
+from orderpay.settings import Settings
+from orderpay.stripe_gateway import CardDeclined, StripeGateway, StripeRejected, StripeUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ChargeAccounting:
+    def __init__(self, *, db: Database, gateway: StripeGateway, settings: Settings):
+        self.db = db
+        self.gateway = gateway
+        self.settings = settings
+        self.refunds = RefundService(db=db, gateway=gateway, settings=settings)
+
+    async def follow_up(self, payment: Row) -> Row:
+        """Does what the payment's recorded end calls for; never raises for Stripe's sake
+        (what Stripe does not answer now, reconcile finishes)."""
+        if payment.intent_to_cancel:
+            payment = await self.cancel_intent(payment)
+        if payment.late_charge:
+            try:
+                await self.refunds.send_pending(payment_id=payment.id)
+            except (ServiceUnavailable, Unprocessable) as exc:
+                log.warning(
+                    "payment %s: late charge refund not finished (%s)", payment.id, exc.code
+                )
+        return payment
+
+    async def cancel_intent(self, payment: Row) -> Row:
+        """Cancels the PaymentIntent of a payment recorded failed. A refused cancel means it
+        moved on meanwhile (canceled already, or confirmed: a late charge): what it is now is
+        recorded instead."""
+        intent_id = payment.stripe_payment_intent_id
+        try:
+            async with asyncio.timeout(self.settings.stripe_deadline_seconds):
+                try:
+                    intent = await self.gateway.cancel_payment_intent(
+                        payment_id=payment.id, intent_id=intent_id
+                    )
+                except StripeRejected:
+                    intent = await self.gateway.retrieve_payment_intent(intent_id)
+        except (StripeUnavailable, StripeRejected, CardDeclined, TimeoutError) as exc:
+            log.warning(
+                "payment %s: PaymentIntent %s not canceled yet (%s); reconcile retries",
+                payment.id,
+                intent_id,
+                exc.__class__.__name__,
+            )
+            return payment
+        async with self.db.transaction() as conn:
+            return await record_intent(
+                conn, payment=payment, intent=intent, installation_id=self.gateway.installation_id
+            )
+
+    async def reconcile(self) -> dict[str, int]:
+        """Cancels the PaymentIntents still owed a cancel, sends the late charges' refunds,
+        and counts the late charges whose refund failed (an operator must act on those)."""
+        async with self.db.connect() as conn:
+            to_cancel = await repository.with_intent_to_cancel(conn)
+        for payment in to_cancel:
+            await self.follow_up(payment)
+        async with self.db.connect() as conn:
+            owed = await repository.late_charges_owed(conn)
+        for payment in owed:
+            await self.follow_up(payment)
+        async with self.db.connect() as conn:
+            still_owed = await repository.late_charges_owed(conn)
+        for payment in still_owed:
+            log.error(
+                "payment %s: late charge on PaymentIntent %s not refunded in full (%s of %s); "
+                "check its refunds",
+                payment.id,
+                payment.stripe_payment_intent_id,
+                payment.refunded_cents,
+                payment.amount_cents,
+            )
+        return {
+            "intents_to_cancel": len(to_cancel),
+            "late_charges_owed": len(still_owed),
+        }
