@@ -27,6 +27,7 @@ from orderpay.migrate import upgrade
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import StripeGateway
 from orderpay.users.service import create_user
+from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe import LocalStripe
 from tests.support.postgres import PostgresCluster
 
@@ -40,6 +41,14 @@ def localstripe() -> LocalStripe:
     # disk_store=False: no shared /tmp/localstripe.pickle, and no O(store) pickling per call.
     with LocalStripe(disk_store=False, api_key=STRIPE_KEY) as stripe_server:
         yield stripe_server
+
+
+@pytest.fixture
+def proxy(localstripe) -> FaultProxy:
+    """A fault-injecting proxy, with Stripe's idempotency layer, in front of localstripe."""
+    localstripe.flush()
+    with FaultProxy(localstripe.url) as fault_proxy:
+        yield fault_proxy
 
 
 @pytest.fixture(scope="session")

@@ -100,3 +100,19 @@ def test_reconcile_prints_counts(database_url, localstripe):
     assert code == 0, stderr
     assert counts["payments"]["examined"] == 0
     assert {"refunds_settled", "events_applied", "idempotency_keys_purged"} <= set(counts)
+
+
+def test_installation_prints_the_id_and_renew_gives_a_copy_its_own(database_url):
+    code, first, stderr = orderpay(database_url, "installation")
+    assert code == 0, stderr
+    assert len(first["installation_id"]) == 16
+    assert orderpay(database_url, "installation")[1] == first  # stable
+
+    code, renewed, stderr = orderpay(database_url, "installation", "--renew")
+
+    assert code == 0, stderr
+    assert renewed["previous"] == first["installation_id"]
+    assert renewed["installation_id"] != first["installation_id"]
+    assert orderpay(database_url, "installation")[1] == {
+        "installation_id": renewed["installation_id"]
+    }

@@ -42,15 +42,19 @@ async def pay(api, customer, order) -> dict:
 
 
 def create_request_for(stub: StripeStub, payment_id: str):
-    [create] = [r for r in stub.requests_for(CREATE)
-                if r.params.get("metadata[orderpay_payment_id]") == payment_id]
+    [create] = [
+        r
+        for r in stub.requests_for(CREATE)
+        if r.params.get("metadata[orderpay_payment_id]") == payment_id
+    ]
     return create
 
 
 async def test_connected_account_gets_the_charge_less_the_platform_fee(stub_api, stub):
     api = stub_api
     customer, _, order = await api.customer_with_order(
-        total_cents=2350, stripe_account_id="acct_123", commission_bps=1250)
+        total_cents=2350, stripe_account_id="acct_123", commission_bps=1250
+    )
 
     payment = await pay(api, customer, order)
 
@@ -106,7 +110,8 @@ async def test_platform_fee_is_rounded_half_up(stub_api, stub):
     api = stub_api
     for total, bps, fee in ROUNDING:
         customer, _, order = await api.customer_with_order(
-            total_cents=total, stripe_account_id=f"acct_fee{total}x{bps}", commission_bps=bps)
+            total_cents=total, stripe_account_id=f"acct_fee{total}x{bps}", commission_bps=bps
+        )
 
         payment = await pay(api, customer, order)
 
@@ -116,15 +121,18 @@ async def test_platform_fee_is_rounded_half_up(stub_api, stub):
         assert create.params["application_fee_amount"] == str(fee), (total, bps)
 
 
-@pytest.mark.parametrize(("total", "bps", "fee"), [
-    *ROUNDING,
-    (1, 5000, 1),  # 0.5 → 1
-    (3, 5000, 2),  # 1.5 → 2
-    (1, 4999, 0),  # 0.4999 → 0
-    (10000, 10000, 10000),
-    (123456789, 333, 4111111),  # 4111111.07…
-    (200, 25, 1),  # 0.5 → 1
-    (199, 25, 0),  # 0.4975 → 0
-])
+@pytest.mark.parametrize(
+    ("total", "bps", "fee"),
+    [
+        *ROUNDING,
+        (1, 5000, 1),  # 0.5 → 1
+        (3, 5000, 2),  # 1.5 → 2
+        (1, 4999, 0),  # 0.4999 → 0
+        (10000, 10000, 10000),
+        (123456789, 333, 4111111),  # 4111111.07…
+        (200, 25, 1),  # 0.5 → 1
+        (199, 25, 0),  # 0.4975 → 0
+    ],
+)
 def test_application_fee_rounding(total, bps, fee):
     assert application_fee(total, bps) == fee

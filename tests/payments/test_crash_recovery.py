@@ -49,11 +49,23 @@ def pg_url(pg_cluster):
 
 async def run_reconcile_cli(database_url: str, stripe_url: str) -> dict:
     """`orderpay reconcile --older-than 0`, the operator's command, as a process."""
-    env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_API_BASE": stripe_url,
-           "STRIPE_SECRET_KEY": STRIPE_KEY}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "orderpay", "reconcile", "--older-than", "0", env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "orderpay",
+        "reconcile",
+        "--older-than",
+        "0",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     return json.loads(out)
@@ -72,6 +84,14 @@ async def reconcile_in_process(database_url: str, stripe_url: str) -> dict:
         await db.dispose()
 
 
+async def charges_accounted_for(database_url: str, stripe_url: str) -> None:
+    db = Database(database_url, pool_size=1)
+    try:
+        await money.assert_every_charge_accounted_for(stripe_url, STRIPE_KEY, db)
+    finally:
+        await db.dispose()
+
+
 async def database_installation(database_url: str) -> str:
     db = Database(database_url, pool_size=1)
     try:
@@ -87,17 +107,26 @@ async def db_state(database_url: str, order_id: str) -> tuple[list, str]:
     try:
         async with db.connect() as conn:
             payments = Payment.__table__
-            rows = list(await conn.execute(select(payments).where(
-                payments.c.order_id == int(order_id)).order_by(payments.c.id)))
-            state = (await conn.execute(select(Order.__table__.c.state).where(
-                Order.__table__.c.id == int(order_id)))).scalar_one()
+            rows = list(
+                await conn.execute(
+                    select(payments)
+                    .where(payments.c.order_id == int(order_id))
+                    .order_by(payments.c.id)
+                )
+            )
+            state = (
+                await conn.execute(
+                    select(Order.__table__.c.state).where(Order.__table__.c.id == int(order_id))
+                )
+            ).scalar_one()
     finally:
         await db.dispose()
     return rows, state
 
 
-async def wait_for_intent(stripe_url: str, order_id: str, status: str,
-                          within: float = 15.0) -> dict:
+async def wait_for_intent(
+    stripe_url: str, order_id: str, status: str, within: float = 15.0
+) -> dict:
     deadline = time.monotonic() + within
     while True:
         intents = await intents_for_order(stripe_url, order_id)
@@ -115,19 +144,25 @@ async def killed_request(task: asyncio.Task) -> None:
 
 @pytest.mark.parametrize("settle", ["reconcile_cli", "same_key_retry"])
 async def test_crash_after_stripe_charged_before_the_outcome_was_recorded(
-        pg_url, localstripe, settle):
+    pg_url, localstripe, settle
+):
     localstripe.flush()
     token, business, product = await seed_order(pg_url)
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "pay-after-crash"}
-    env = server_env(pg_url, localstripe.url, TEST_PAUSE_BEFORE_OUTCOME_COMMIT_SECONDS="30",
-                     IDEMPOTENCY_LOCK_TIMEOUT_SECONDS="1")
+    env = server_env(
+        pg_url,
+        localstripe.url,
+        TEST_PAUSE_BEFORE_OUTCOME_COMMIT_SECONDS="30",
+        IDEMPOTENCY_LOCK_TIMEOUT_SECONDS="1",
+    )
     with OrderpayServer(env) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             order_id = await create_order(client, token, business, product)
             pm = await new_payment_method(localstripe.url)
             document = payment_document(order_id, pm)
             paying = asyncio.create_task(
-                client.post("/api/v1/payments", json=document, headers=headers))
+                client.post("/api/v1/payments", json=document, headers=headers)
+            )
             # Stripe has charged; the process is paused before transaction 2.
             intent = await wait_for_intent(localstripe.url, order_id, "succeeded")
             server.kill()
@@ -153,16 +188,20 @@ async def test_crash_after_stripe_charged_before_the_outcome_was_recorded(
             assert retry.json()["data"]["attributes"]["stripe_payment_intent_id"] == intent["id"]
             # Another card, another request: the order is paid, nothing more is charged.
             again = await client.post(
-                "/api/v1/payments", headers={"Authorization": f"Bearer {token}"},
-                json=payment_document(order_id, await new_payment_method(localstripe.url)))
+                "/api/v1/payments",
+                headers={"Authorization": f"Bearer {token}"},
+                json=payment_document(order_id, await new_payment_method(localstripe.url)),
+            )
             assert again.status_code == 409, again.text
             assert again.json()["errors"][0]["code"] == "order_not_payable"
 
-    assert [pi["status"] for pi in await intents_for_order(localstripe.url, order_id)] == \
-        ["succeeded"]
+    assert [pi["status"] for pi in await intents_for_order(localstripe.url, order_id)] == [
+        "succeeded"
+    ]
     [payment], order_state = await db_state(pg_url, order_id)  # recorded once
     assert payment.state == "succeeded" and payment.stripe_payment_intent_id == intent["id"]
     assert order_state == "paid"
+    await charges_accounted_for(pg_url, localstripe.url)
 
 
 @pytest.mark.parametrize("hang", ["create_not_sent", "confirm_not_sent"])
@@ -173,15 +212,24 @@ async def test_crash_while_a_stripe_call_hangs_before_stripe_saw_it(pg_url, loca
     token, business, product = await seed_order(pg_url)
     auth = {"Authorization": f"Bearer {token}"}
     match = CREATE if hang == "create_not_sent" else CONFIRM
-    with FaultProxy(localstripe.url) as proxy, \
-            OrderpayServer(server_env(pg_url, proxy.url, STRIPE_REQUEST_TIMEOUT_SECONDS="20",
-                                      STRIPE_DEADLINE_SECONDS="25")) as server:
+    with (
+        FaultProxy(localstripe.url) as proxy,
+        OrderpayServer(
+            server_env(
+                pg_url, proxy.url, STRIPE_REQUEST_TIMEOUT_SECONDS="20", STRIPE_DEADLINE_SECONDS="25"
+            )
+        ) as server,
+    ):
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             order_id = await create_order(client, token, business, product)
             proxy.add_fault(match, Fault.timeout(30))
-            paying = asyncio.create_task(client.post(
-                "/api/v1/payments", headers=auth,
-                json=payment_document(order_id, await new_payment_method(localstripe.url))))
+            paying = asyncio.create_task(
+                client.post(
+                    "/api/v1/payments",
+                    headers=auth,
+                    json=payment_document(order_id, await new_payment_method(localstripe.url)),
+                )
+            )
             await asyncio.to_thread(proxy.wait_for, match, 1, 10.0, done=False)
             server.kill()
             await killed_request(paying)
@@ -201,17 +249,20 @@ async def test_crash_while_a_stripe_call_hangs_before_stripe_saw_it(pg_url, loca
         assert [pi["status"] for pi in intents] == ["canceled"]
         assert payment.state == "canceled" and order_state == "pending_payment"
         # Every create for this payment carried its one key.
-        assert {r.idempotency_key for r in proxy.requests_matching(CREATE)} == \
-            {payment_key(await database_installation(pg_url), payment.id, "create")}
+        assert {r.idempotency_key for r in proxy.requests_matching(CREATE)} == {
+            payment_key(await database_installation(pg_url), payment.id, "create")
+        }
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             again = await client.post(
-                "/api/v1/payments", headers=auth,
-                json=payment_document(order_id, await new_payment_method(localstripe.url)))
+                "/api/v1/payments",
+                headers=auth,
+                json=payment_document(order_id, await new_payment_method(localstripe.url)),
+            )
             assert again.status_code == 201, again.text
             assert again.json()["data"]["attributes"]["state"] == "succeeded"
-        statuses = sorted(pi["status"] for pi in await intents_for_order(localstripe.url,
-                                                                           order_id))
+        statuses = sorted(pi["status"] for pi in await intents_for_order(localstripe.url, order_id))
         assert statuses == ["canceled", "succeeded"]
         payments, order_state = await db_state(pg_url, order_id)
         assert [p.state for p in payments] == ["canceled", "succeeded"]
         assert order_state == "paid"
+        await charges_accounted_for(pg_url, localstripe.url)

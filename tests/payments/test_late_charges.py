@@ -10,16 +10,13 @@ holds, delivered signed like Stripe's.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
 import pytest
 from sqlalchemy import select
 
 from orderpay.payments.models import Payment
 from orderpay.refunds.models import Refund
-from tests.conftest import STRIPE_KEY, make_settings, running_api
 from tests.support import money
-from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fault_proxy import Fault
 from tests.support.webhooks import deliver, event
 
 VISA = "4242424242424242"
@@ -27,22 +24,8 @@ THREE_DS = "4000002760003184"
 CANCEL = ("POST", r"^/v1/payment_intents/[^/]+/cancel$")
 
 
-@pytest.fixture
-def proxy(localstripe):
-    localstripe.flush()
-    with FaultProxy(localstripe.url) as p:
-        yield p
-
-
-@asynccontextmanager
-async def app_behind(proxy, database_url, localstripe):
-    settings = make_settings(database_url, proxy.url, stripe_max_network_retries=0)
-    async with running_api(settings, localstripe.url) as api:
-        yield api
-        # Whatever the test did, once reconcile has run every charge is accounted for.
-        proxy.clear_faults()
-        await money.reconcile(api.db, api.gateway, api.settings)
-        await money.assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
+def app_behind(proxy, database_url, localstripe):
+    return money.accounted_app(database_url, proxy, localstripe, stripe_max_network_retries=0)
 
 
 async def failed_three_d_secure(api, *, cancel_reaches_stripe: bool, proxy):
@@ -95,9 +78,7 @@ async def payment_row(api, payment_id):
 async def refunds_of(api, payment_id) -> list:
     async with api.db.connect() as conn:
         table = Refund.__table__
-        return list(
-            await conn.execute(select(table).where(table.c.payment_id == int(payment_id)))
-        )
+        return list(await conn.execute(select(table).where(table.c.payment_id == int(payment_id))))
 
 
 async def test_a_failed_three_d_secure_is_canceled_in_stripe(database_url, proxy, localstripe):

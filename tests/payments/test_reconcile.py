@@ -21,34 +21,32 @@ from tests.payments.test_stripe_faults import (
     reconcile,
 )
 from tests.support import money
-from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fault_proxy import Fault
 
 THREE_DS = "4000002760003184"
 SEARCH = ("GET", r"^/v1/payment_intents/search$")
 # What Stripe's search answers before its index shows a new PaymentIntent ("data is
 # searchable in less than 1 minute"; localstripe has no search at all).
-EMPTY_SEARCH = {"object": "search_result", "data": [], "has_more": False,
-                "next_page": None, "url": "/v1/payment_intents/search"}
-
-
-@pytest.fixture
-def proxy(localstripe):
-    localstripe.flush()
-    with FaultProxy(localstripe.url) as p:
-        yield p
+EMPTY_SEARCH = {
+    "object": "search_result",
+    "data": [],
+    "has_more": False,
+    "next_page": None,
+    "url": "/v1/payment_intents/search",
+}
 
 
 @pytest.mark.parametrize("lost", ["create", "confirm"])
 async def test_reconcile_settles_by_truth_when_search_does_not_show_the_intent_yet(
-        database_url, proxy, localstripe, lost):
+    database_url, proxy, localstripe, lost
+):
     """The lookup misses, so reconcile repeats the create with the payment's key: Stripe
     replays the *first* answer (`requires_confirmation`), not the PaymentIntent as it is now.
     A charged PaymentIntent must not be canceled or recorded `failed` on that stale word."""
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         proxy.add_fault(CONFIRM if lost == "confirm" else CREATE, Fault.reset_after())
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(VISA))
+        response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
         assert_processing_503(response, api.settings)
         proxy.add_fault(SEARCH, Fault.status(200, body=EMPTY_SEARCH), times=None)
 
@@ -60,15 +58,15 @@ async def test_reconcile_settles_by_truth_when_search_does_not_show_the_intent_y
         assert await assert_settled_truthfully(api, customer, order["id"]) == expected
 
 
-async def test_same_key_retry_settles_by_truth_when_search_lags(database_url, proxy,
-                                                                 localstripe):
+async def test_same_key_retry_settles_by_truth_when_search_lags(database_url, proxy, localstripe):
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
         headers = {"Idempotency-Key": "lagging-search"}
         proxy.add_fault(CONFIRM, Fault.reset_after())
-        assert_processing_503(await api.pay(customer, order["id"], stripe_token=pm,
-                                            headers=headers), api.settings)
+        assert_processing_503(
+            await api.pay(customer, order["id"], stripe_token=pm, headers=headers), api.settings
+        )
         proxy.add_fault(SEARCH, Fault.status(200, body=EMPTY_SEARCH), times=None)
 
         retry = await api.pay(customer, order["id"], stripe_token=pm, headers=headers)
@@ -81,24 +79,28 @@ async def test_same_key_retry_settles_by_truth_when_search_lags(database_url, pr
 
 
 async def test_three_d_secure_completed_while_reconcile_abandons_it_is_a_charge(
-        database_url, proxy, localstripe):
+    database_url, proxy, localstripe
+):
     """Reconcile abandons a PaymentIntent stuck in 3-D Secure; the customer completes it in
     the same instant, so Stripe refuses the cancel: the payment is `succeeded`, not `failed`."""
     async with faulty_api(database_url, proxy, localstripe) as api:
         customer, _, order = await api.customer_with_order()
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(THREE_DS))
+        response = await api.pay(
+            customer, order["id"], stripe_token=await api.payment_method(THREE_DS)
+        )
         assert response.status_code == 201, response.text
         attributes = response.json()["data"]["attributes"]
         assert attributes["state"] == "requires_action"
         proxy.add_fault(CANCEL, Fault.latency(0.5))  # the cancel is slow to reach Stripe
 
-        settling = asyncio.create_task(money.reconcile(
-            api.db, api.gateway, api.settings, abandon_after_seconds=0))
+        settling = asyncio.create_task(
+            money.reconcile(api.db, api.gateway, api.settings, abandon_after_seconds=0)
+        )
         await asyncio.to_thread(proxy.wait_for, CANCEL, 1, 5.0, done=False)
         completed = await api.stripe_post(
             f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}/_authenticate",
-            {"client_secret": attributes["client_secret"], "success": "true"})
+            {"client_secret": attributes["client_secret"], "success": "true"},
+        )
         assert completed.status_code == 200, completed.text
         await settling
 
@@ -112,18 +114,19 @@ async def test_three_d_secure_completed_while_reconcile_abandons_it_is_a_charge(
 
 
 async def test_reconcile_leaves_payments_younger_than_older_than_alone(
-        database_url, proxy, localstripe):
+    database_url, proxy, localstripe
+):
     """`--older-than` keeps reconcile away from requests still in flight."""
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         proxy.add_fault(CREATE, Fault.reset_after())
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(VISA))
+        response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
         assert_processing_503(response, api.settings)
         seen = len(proxy.requests)
 
-        counts = (await money.reconcile(api.db, api.gateway, api.settings,
-                                        older_than_seconds=300))["payments"]
+        counts = (await money.reconcile(api.db, api.gateway, api.settings, older_than_seconds=300))[
+            "payments"
+        ]
 
         assert counts == {"examined": 0, "settled": 0, "unchanged": 0}
         assert len(proxy.requests) == seen  # Stripe not even asked

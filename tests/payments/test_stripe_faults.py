@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from orderpay.orders.models import Order
 from orderpay.payments.models import Payment
-from tests.conftest import make_settings, running_api
+from tests.conftest import STRIPE_KEY, make_settings, running_api
 from tests.support import money
-from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fault_proxy import Fault
 
 VISA = "4242424242424242"
 CREATE = ("POST", r"^/v1/payment_intents$")
@@ -38,22 +38,24 @@ REQUEST_TIMEOUT = 1.0
 sqlite_only = pytest.mark.parametrize("db_kind", ["sqlite"])
 
 
-@pytest.fixture
-def proxy(localstripe):
-    localstripe.flush()
-    with FaultProxy(localstripe.url) as p:
-        yield p
-
-
 @asynccontextmanager
 async def faulty_api(database_url, proxy, localstripe, **overrides):
     """The app reaching Stripe only through `proxy`."""
-    values = dict(stripe_deadline_seconds=3.0, stripe_request_timeout_seconds=REQUEST_TIMEOUT,
-                  stripe_max_network_retries=2, retry_after_seconds=7)
+    values = dict(
+        stripe_deadline_seconds=3.0,
+        stripe_request_timeout_seconds=REQUEST_TIMEOUT,
+        stripe_max_network_retries=2,
+        retry_after_seconds=7,
+    )
     values.update(overrides)
-    async with running_api(make_settings(database_url, proxy.url, **values),
-                           localstripe.url) as api:
+    async with running_api(
+        make_settings(database_url, proxy.url, **values), localstripe.url
+    ) as api:
         yield api
+        # Whatever the fault, once reconcile has run every charge is accounted for.
+        proxy.clear_faults()
+        await money.reconcile(api.db, api.gateway, api.settings)
+        await money.assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
 
 
 async def reconcile(api) -> dict:
@@ -64,16 +66,18 @@ async def reconcile(api) -> dict:
 async def payment_rows(api, order_id: str):
     table = Payment.__table__
     async with api.db.connect() as conn:
-        rows = await conn.execute(select(table).where(table.c.order_id == int(order_id))
-                                  .order_by(table.c.id))
+        rows = await conn.execute(
+            select(table).where(table.c.order_id == int(order_id)).order_by(table.c.id)
+        )
         return list(rows)
 
 
 async def order_state(api, order_id: str) -> str:
     table = Order.__table__
     async with api.db.connect() as conn:
-        return (await conn.execute(select(table.c.state)
-                                   .where(table.c.id == int(order_id)))).scalar_one()
+        return (
+            await conn.execute(select(table.c.state).where(table.c.id == int(order_id)))
+        ).scalar_one()
 
 
 def assert_processing_503(response, settings) -> None:
@@ -123,7 +127,8 @@ async def assert_settled_truthfully(api, customer, order_id: str) -> str:
 @pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize("fault", list(ACTED))
 async def test_lost_answer_after_stripe_acted_is_recovered_by_a_keyed_retry(
-        database_url, proxy, localstripe, step, fault):
+    database_url, proxy, localstripe, step, fault
+):
     async with faulty_api(database_url, proxy, localstripe) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -141,8 +146,11 @@ async def test_lost_answer_after_stripe_acted_is_recovered_by_a_keyed_retry(
         first, retry = proxy.requests_matching(STEPS[step])
         assert first.forwarded and first.status != 200
         assert retry.replayed and retry.status == 200
-        assert first.idempotency_key == retry.idempotency_key == \
-            api.gateway.key("payment", payment["id"], step)
+        assert (
+            first.idempotency_key
+            == retry.idempotency_key
+            == api.gateway.key("payment", payment["id"], step)
+        )
         assert await order_state(api, order["id"]) == "paid"
         assert len(await payment_rows(api, order["id"])) == 1
 
@@ -150,7 +158,8 @@ async def test_lost_answer_after_stripe_acted_is_recovered_by_a_keyed_retry(
 @sqlite_only
 @pytest.mark.parametrize("step", list(STEPS))
 async def test_timeout_before_stripe_is_retried_with_the_same_key(
-        database_url, proxy, localstripe, step):
+    database_url, proxy, localstripe, step
+):
     async with faulty_api(database_url, proxy, localstripe) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -174,7 +183,8 @@ async def test_timeout_before_stripe_is_retried_with_the_same_key(
 @pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize("fault", list(ACTED))
 async def test_lost_answer_past_retries_is_503_then_reconcile_settles_stripes_truth(
-        database_url, proxy, localstripe, step, fault):
+    database_url, proxy, localstripe, step, fault
+):
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -189,8 +199,7 @@ async def test_lost_answer_past_retries_is_503_then_reconcile_settles_stripes_tr
         [intent] = await api.intents_for_order(order["id"])
         # Stripe acted: a dropped create left an unconfirmed PaymentIntent, a dropped
         # confirm a charged one.
-        assert intent["status"] == ("succeeded" if step == "confirm" else
-                                    "requires_confirmation")
+        assert intent["status"] == ("succeeded" if step == "confirm" else "requires_confirmation")
 
         counts = await reconcile(api)
 
@@ -202,7 +211,8 @@ async def test_lost_answer_past_retries_is_503_then_reconcile_settles_stripes_tr
 
 @pytest.mark.parametrize("step", list(STEPS))
 async def test_reset_before_stripe_past_retries_charges_nothing(
-        database_url, proxy, localstripe, step):
+    database_url, proxy, localstripe, step
+):
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -212,8 +222,9 @@ async def test_reset_before_stripe_past_retries_charges_nothing(
 
         assert_processing_503(response, api.settings)
         intents = await api.intents_for_order(order["id"])
-        assert [pi["status"] for pi in intents] == ([] if step == "create" else
-                                                    ["requires_confirmation"])
+        assert [pi["status"] for pi in intents] == (
+            [] if step == "create" else ["requires_confirmation"]
+        )
         await reconcile(api)
         assert await assert_settled_truthfully(api, customer, order["id"]) == "canceled"
 
@@ -221,13 +232,19 @@ async def test_reset_before_stripe_past_retries_charges_nothing(
 # -- the client's retry with the same Idempotency-Key finishes the payment -----------------
 
 
-@pytest.mark.parametrize("fault", ["reset_before_create", "reset_after_create",
-                                   "reset_after_confirm", "500_after_confirm"])
+@pytest.mark.parametrize(
+    "fault",
+    ["reset_before_create", "reset_after_create", "reset_after_confirm", "500_after_confirm"],
+)
 async def test_same_idempotency_key_after_503_finishes_the_same_payment(
-        database_url, proxy, localstripe, fault):
+    database_url, proxy, localstripe, fault
+):
     how, _, step = fault.rpartition("_")
-    make = {"reset_before": Fault.reset_before, "reset_after": Fault.reset_after,
-            "500_after": lambda: Fault.status(500, forward_first=True)}[how]
+    make = {
+        "reset_before": Fault.reset_before,
+        "reset_after": Fault.reset_after,
+        "500_after": lambda: Fault.status(500, forward_first=True),
+    }[how]
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -269,7 +286,8 @@ async def test_same_idempotency_key_after_503_finishes_the_same_payment(
 @sqlite_only
 @pytest.mark.parametrize("retry_after", [1, None])
 async def test_rate_limited_then_success_is_retried_with_the_same_key(
-        database_url, proxy, localstripe, retry_after):
+    database_url, proxy, localstripe, retry_after
+):
     async with faulty_api(database_url, proxy, localstripe) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -296,7 +314,8 @@ async def test_rate_limited_then_success_is_retried_with_the_same_key(
 
 @sqlite_only
 async def test_rate_limited_past_the_deadline_is_503_and_charges_nothing(
-        database_url, proxy, localstripe):
+    database_url, proxy, localstripe
+):
     async with faulty_api(database_url, proxy, localstripe, stripe_deadline_seconds=2) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -309,7 +328,8 @@ async def test_rate_limited_past_the_deadline_is_503_and_charges_nothing(
         assert_processing_503(response, api.settings)
         assert len(proxy.requests_matching(CREATE)) >= 3
         assert set(keys_of(proxy, CREATE)) == {
-            api.gateway.key("payment", (await payment_rows(api, order["id"]))[0].id, "create")}
+            api.gateway.key("payment", (await payment_rows(api, order["id"]))[0].id, "create")
+        }
         proxy.clear_faults()
         await reconcile(api)
         assert await assert_settled_truthfully(api, customer, order["id"]) == "canceled"
@@ -318,12 +338,18 @@ async def test_rate_limited_past_the_deadline_is_503_and_charges_nothing(
 # -- (6) Stripe down for longer than the deadline -------------------------------------------
 
 
-@pytest.mark.parametrize(("db_kind", "outage"), [
-    ("sqlite", "reset"), ("postgresql", "reset"), ("sqlite", "503"), ("sqlite", "hang")])
+@pytest.mark.parametrize(
+    ("db_kind", "outage"),
+    [("sqlite", "reset"), ("postgresql", "reset"), ("sqlite", "503"), ("sqlite", "hang")],
+)
 async def test_stripe_down_past_the_deadline_is_503_then_reconcile_cancels(
-        database_url, proxy, localstripe, outage):
-    fault = {"reset": Fault.reset_before, "503": lambda: Fault.status(503),
-             "hang": lambda: Fault.timeout(10)}[outage]
+    database_url, proxy, localstripe, outage
+):
+    fault = {
+        "reset": Fault.reset_before,
+        "503": lambda: Fault.status(503),
+        "hang": lambda: Fault.timeout(10),
+    }[outage]
     async with faulty_api(database_url, proxy, localstripe, stripe_deadline_seconds=2) as api:
         customer, _, order = await api.customer_with_order()
         pm = await api.payment_method(VISA)
@@ -354,12 +380,12 @@ async def test_stripe_down_past_the_deadline_is_503_then_reconcile_cancels(
 
 
 async def test_get_settles_a_charge_whose_answer_was_lost_without_creating_an_intent(
-        database_url, proxy, localstripe):
+    database_url, proxy, localstripe
+):
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         proxy.add_fault(CONFIRM, Fault.reset_after())
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(VISA))
+        response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
         assert_processing_503(response, api.settings)
         [payment] = await payment_rows(api, order["id"])
         assert payment.state == "processing" and payment.stripe_payment_intent_id is None
@@ -377,13 +403,11 @@ async def test_get_settles_a_charge_whose_answer_was_lost_without_creating_an_in
         assert (await payment_rows(api, order["id"]))[0].state == "succeeded"
 
 
-async def test_get_only_reads_a_payment_stripe_has_not_charged(
-        database_url, proxy, localstripe):
+async def test_get_only_reads_a_payment_stripe_has_not_charged(database_url, proxy, localstripe):
     async with faulty_api(database_url, proxy, localstripe, stripe_max_network_retries=0) as api:
         customer, _, order = await api.customer_with_order()
         proxy.add_fault(CREATE, Fault.reset_after())
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(VISA))
+        response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
         assert_processing_503(response, api.settings)
         [payment] = await payment_rows(api, order["id"])
         posts_before = len([r for r in proxy.requests if r.method == "POST"])

@@ -5,7 +5,6 @@ layer; every test ends with every charge accounted for, on both databases."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
@@ -13,9 +12,8 @@ from sqlalchemy import select, update
 
 from orderpay.db import utcnow
 from orderpay.refunds.models import Refund
-from tests.conftest import STRIPE_KEY, make_settings, running_api
 from tests.support import money
-from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.fault_proxy import Fault
 from tests.support.refunds import paid_order, refund, reject
 
 REFUNDS = ("POST", r"^/v1/refunds$")
@@ -28,23 +26,10 @@ LOST = {
 }
 
 
-@pytest.fixture
-def proxy(localstripe):
-    localstripe.flush()
-    with FaultProxy(localstripe.url) as p:
-        yield p
-
-
-@asynccontextmanager
-async def app_behind(proxy, database_url, localstripe):
-    settings = make_settings(
-        database_url, proxy.url, stripe_max_network_retries=0, retry_after_seconds=3
+def app_behind(proxy, database_url, localstripe):
+    return money.accounted_app(
+        database_url, proxy, localstripe, stripe_max_network_retries=0, retry_after_seconds=3
     )
-    async with running_api(settings, localstripe.url) as api:
-        yield api
-        proxy.clear_faults()
-        await money.reconcile(api.db, api.gateway, api.settings)
-        await money.assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
 
 
 async def stripe_refunds(api, intent_id: str) -> list[dict]:

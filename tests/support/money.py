@@ -9,6 +9,8 @@ in full by orderpay; and nothing is recorded as charged that Stripe did not char
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -42,6 +44,20 @@ async def reconcile(
         older_than_seconds=older_than_seconds,
         abandon_after_seconds=abandon_after_seconds,
     )
+
+
+@asynccontextmanager
+async def accounted_app(database_url: str, proxy, localstripe, **overrides) -> AsyncIterator:
+    """The app reaching localstripe through `proxy`; when the test is done (and passed),
+    reconcile runs and every charge must be accounted for."""
+    from tests.conftest import STRIPE_KEY, make_settings, running_api
+
+    settings = make_settings(database_url, proxy.url, **overrides)
+    async with running_api(settings, localstripe.url) as api:
+        yield api
+        proxy.clear_faults()
+        await reconcile(api.db, api.gateway, api.settings)
+        await assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
 
 
 async def _stripe_list(client: httpx.AsyncClient, path: str, **params) -> list[dict]:

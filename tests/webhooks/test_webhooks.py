@@ -16,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from orderpay.db import Database
 from orderpay.payments import repository as payments_repository
 from orderpay.refunds import repository as refunds_repository
 from orderpay.webhooks.models import StripeEvent
@@ -26,6 +27,7 @@ from tests.payments.test_concurrency import (
     seed_order,
     server_env,
 )
+from tests.support import money
 from tests.support.server import OrderpayServer
 from tests.support.webhooks import (
     DECLINE,
@@ -171,6 +173,11 @@ async def test_localstripe_delivers_success_after_3ds_and_the_order_is_paid(
     assert [
         (p["attributes"]["state"], p["attributes"]["stripe_payment_intent_id"]) for p in payments
     ] == [("succeeded", intent_id)]
+    db = Database(database_url, pool_size=1)
+    try:
+        await money.assert_every_charge_accounted_for(localstripe.url, localstripe.api_key, db)
+    finally:
+        await db.dispose()
 
 
 # -- signatures ------------------------------------------------------------------------

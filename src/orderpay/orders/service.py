@@ -12,6 +12,7 @@ from orderpay.db import Database
 from orderpay.errors import Conflict, NotFound, OrderpayError, Unprocessable
 from orderpay.orders import repository
 from orderpay.payments import repository as payments_repository
+from orderpay.refunds import repository as refunds_repository
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,12 @@ async def reject_order(
         # Checked again under the order's row lock (taken by the update above): a payment
         # that began meanwhile holds the same lock, so it is either visible here or will
         # find the order rejected.
-        live = await payments_repository.live_payment_state(conn, order_id=order.id)
-        if live in ("processing", "requires_action") or (live == "succeeded"):
+        live = await payments_repository.live_payment(conn, order_id=order.id)
+        # A succeeded payment is fine once all of it is refunded or on its way back (a
+        # refund Stripe still processes); one that succeeded meanwhile is not.
+        if live is not None and (
+            live.state != "succeeded" or await refunds_repository.unreserved(conn, live) > 0
+        ):
             raise Conflict(
                 "A payment of this order is in progress; try again once settled.",
                 code="payment_in_progress",

@@ -112,6 +112,13 @@ async def insert_payment(conn: AsyncConnection, **values) -> Row:
     return result.one()
 
 
+async def live_payment(conn: AsyncConnection, *, order_id: int) -> Row | None:
+    query = select(payments).where(
+        payments.c.order_id == order_id, payments.c.state.in_(LIVE_STATES)
+    )
+    return (await conn.execute(query)).first()
+
+
 async def live_payment_state(conn: AsyncConnection, *, order_id: int) -> str | None:
     query = select(payments.c.state).where(
         payments.c.order_id == order_id, payments.c.state.in_(LIVE_STATES)

@@ -87,20 +87,25 @@ class StripeResult:
     unavailable: bool = False
 
 
-# The create of a payment that Stripe never made (see PaymentService._create_failed_in_stripe).
+# The create of a payment that Stripe never made (see PaymentService._create_failed_in_stripe):
+# not the card's fault, so never a 402, whoever settles it.
+STRIPE_FAILED = "stripe_error"
 _CREATE_FAILED_IN_STRIPE = StripeResult(
     failure=(
         PaymentState.FAILED,
-        "stripe_error",
+        STRIPE_FAILED,
         "Stripe failed to create the payment; nothing was charged.",
-    ),
-    error=OrderpayError(
+    )
+)
+
+
+def _stripe_failed() -> OrderpayError:
+    return OrderpayError(
         "Stripe failed to create the payment; nothing was charged and the order can be paid again.",
         status=502,
         code="payment_provider_error",
         title="Payment provider error",
-    ),
-)
+    )
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,9 @@ def outcome_of(payment: Row, result: StripeResult, settings: Settings) -> Paymen
     settled meanwhile) and from what Stripe told this request."""
     state = payment.state
     error: OrderpayError | None = None
-    if state in ("failed", "canceled"):
+    if state == PaymentState.FAILED and payment.failure_code == STRIPE_FAILED:
+        error = _stripe_failed()
+    elif state in ("failed", "canceled"):
         error = result.error or PaymentDeclined(
             payment.failure_message or "The card was declined.",
             code=payment.failure_code or "card_declined",

@@ -33,6 +33,16 @@ async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> i
     return (await conn.execute(query)).scalar_one()
 
 
+async def unreserved(conn: AsyncConnection, payment: Row) -> int:
+    """What of the payment is neither refunded nor reserved by a pending refund: what may
+    still be refunded."""
+    return (
+        payment.amount_cents
+        - payment.refunded_cents
+        - await total(conn, payment.id, RefundState.PENDING)
+    )
+
+
 async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Row]:
     query = (
         select(refunds)

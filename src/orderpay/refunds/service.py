@@ -131,8 +131,7 @@ class RefundService:
         pending refund of it. Raises ServiceUnavailable while Stripe cannot be reached."""
         async with self.db.transaction() as conn:
             payment = await repository.lock_payment(conn, payment_id)
-            balance = payment.amount_cents - payment.refunded_cents
-            balance -= await repository.total(conn, payment_id, R.PENDING)
+            balance = await repository.unreserved(conn, payment)
             if balance > 0:
                 await repository.insert_refund(
                     conn,
@@ -167,8 +166,7 @@ class RefundService:
                     code="payment_not_refundable",
                     title="Payment not refundable",
                 )
-            balance = payment.amount_cents - payment.refunded_cents
-            balance -= await repository.total(conn, payment_id, R.PENDING)
+            balance = await repository.unreserved(conn, payment)
             amount = balance if amount_cents is None else amount_cents
             if amount > balance:
                 raise Unprocessable(
