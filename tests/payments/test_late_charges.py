@@ -15,12 +15,15 @@ from sqlalchemy import select
 
 from orderpay.payments.models import Payment
 from orderpay.refunds.models import Refund
+from tests.conftest import make_settings, running_api
 from tests.support import money
-from tests.support.fault_proxy import Fault
+from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.stripe_stub import StripeStub
 from tests.support.webhooks import deliver, event
 
 VISA = "4242424242424242"
 THREE_DS = "4000002760003184"
+STUB_THREE_DS = "pm_card_threeDSecure2Required"
 CANCEL = ("POST", r"^/v1/payment_intents/[^/]+/cancel$")
 
 
@@ -198,3 +201,36 @@ async def test_a_late_charge_on_an_order_paid_otherwise_or_rejected_is_refunded_
         await stripe_tells_us(api, intent_id, "webhook")
         await money.reconcile(api.db, api.gateway, api.settings)
         assert len(await refunds_of(api, payment["id"])) == 1
+
+
+async def test_a_late_charge_whose_refund_stripe_fails_is_reported_not_resent(database_url):
+    """The Stripe stub, whose refunds can fail: reconcile reports the late charge it could
+    not give back (an operator must act) and does not send refund after refund."""
+    with StripeStub() as stub, FaultProxy(stub.url) as proxy:
+        settings = make_settings(database_url, proxy.url, stripe_max_network_retries=0)
+        async with running_api(settings, stub.url) as api:
+            customer, _, order = await api.customer_with_order()
+            created = await api.pay(customer, order["id"], stripe_token=STUB_THREE_DS)
+            payment = created.json()["data"]
+            intent_id = payment["attributes"]["stripe_payment_intent_id"]
+            stub.complete_action(intent_id, success=False)
+            proxy.add_fault(CANCEL, Fault.status(503), times=None)
+            read = await api.get(f"/api/v1/payments/{payment['id']}", customer)
+            assert read.json()["data"]["attributes"]["state"] == "failed"
+            other = await api.pay(customer, order["id"], stripe_token="pm_card_visa")
+            assert other.status_code == 201, other.text
+            proxy.clear_faults()
+            late = await api.stripe_post(
+                f"/v1/payment_intents/{intent_id}/confirm", {"payment_method": "pm_card_visa"}
+            )
+            assert late.json()["status"] == "succeeded"
+            stub.refund_status = "failed"
+
+            first = await money.reconcile(api.db, api.gateway, api.settings)
+            second = await money.reconcile(api.db, api.gateway, api.settings)
+
+            assert first["charges"]["late_charges_owed"] == 1
+            assert second["charges"]["late_charges_owed"] == 1
+            [refund] = await refunds_of(api, payment["id"])
+            assert (refund.state, refund.amount_cents) == ("failed", 2350)
+            assert len(stub.refunds()) == 1

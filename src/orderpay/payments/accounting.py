@@ -19,6 +19,7 @@ from orderpay.db import Database
 from orderpay.errors import ServiceUnavailable, Unprocessable
 from orderpay.payments import repository
 from orderpay.payments.states import record_intent
+from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import CardDeclined, StripeGateway, StripeRejected, StripeUnavailable
@@ -85,7 +86,12 @@ class ChargeAccounting:
         for payment in owed:
             await self.follow_up(payment)
         async with self.db.connect() as conn:
-            still_owed = await repository.late_charges_owed(conn)
+            # Owed and no refund on its way: Stripe failed or refused what we sent.
+            still_owed = [
+                payment
+                for payment in await repository.late_charges_owed(conn)
+                if await refunds_repository.unreserved(conn, payment) > 0
+            ]
         for payment in still_owed:
             log.error(
                 "payment %s: late charge on PaymentIntent %s not refunded in full (%s of %s); "
