@@ -27,6 +27,7 @@
 
   const FINAL_STATES = ['succeeded', 'failed', 'canceled', 'partially_refunded', 'refunded',
     'disputed'];
+  const DECLINE_ADVICE = 'Nothing was charged. Try another card, or contact your bank.';
   const MAX_RETRIES = 8;          // of one request, on 503 / 409 in use / lost connection
   const FOLLOW_SECONDS = 60;      // polling a payment that Stripe is still settling
 
@@ -190,7 +191,7 @@
       return;
     }
     if (answer.status === 402 || answer.status === 422) attempt = null;  // this attempt is over
-    showFailure(answer, answer.status === 402 ? 'Your card was declined.' : '');
+    showFailure(answer);
   }
 
   // A payment that exists: 3-D Secure if the bank asks for it, then its final state.
@@ -207,10 +208,14 @@
       showPaid(payment);
     } else if (state === 'failed' || state === 'canceled') {
       attempt = null;
-      const reason = payment.attributes.failure_message || 'The payment did not go through.';
-      const title = payment.attributes.failure_code === 'payment_intent_authentication_failure'
-        ? 'Your bank could not confirm this payment.' : 'Your card was declined.';
-      showMessage('error', title, reason + ' Nothing was charged: try again or use another card.');
+      const a = payment.attributes;
+      if (a.failure_code === 'payment_intent_authentication_failure') {
+        showMessage('error', 'Your bank could not confirm this payment.',
+          (a.failure_message ? a.failure_message + ' ' : '') +
+          'Nothing was charged: try again, or use another card.');
+      } else {
+        showMessage('error', a.failure_message || 'Your card was declined.', DECLINE_ADVICE);
+      }
       focusCardChoice();
     } else if (state === 'requires_action') {
       showMessage('info', 'Your bank is still waiting for you.',
@@ -339,7 +344,7 @@
     message.hidden = true;
   }
 
-  function showFailure(answer, fallbackTitle) {
+  function showFailure(answer, fallbackTitle = '') {
     const error = firstError(answer);
     if (answer.status === 0) {
       showMessage('error', 'We could not reach the server.',
@@ -348,6 +353,8 @@
     } else if (answer.status === 401) {
       showMessage('error', 'Your checkout session has expired.',
         'Open the checkout link you were sent again to pay this order.');
+    } else if (answer.status === 402) {
+      showMessage('error', error.detail || 'Your card was declined.', DECLINE_ADVICE);
     } else if (answer.status === 503) {
       showMessage('info', 'Your payment is still being processed.',
         'Press Pay in a moment to see its result: it continues the same payment, ' +
