@@ -57,3 +57,28 @@ async def test_a_failed_3ds_challenge_leaves_the_order_payable_by_another_card(
     assert await site.order_state(customer, order_id) == "paid"
     payments = await site.payments(customer, order_id)
     assert [p["attributes"]["state"] for p in payments] == ["succeeded", "failed"]
+
+
+async def test_a_3ds_challenge_left_open_is_finished_after_the_page_is_reopened(
+    site, page, tmp_path
+):
+    customer = await site.customer()
+    order_id = await site.order(customer)
+    await page.goto(await site.link(order_id))
+    await fill_card(page, THREE_DS)
+    await page.get_by_role("button", name="Pay €26.50").click()
+    await expect(page.get_by_role("button", name="Complete authentication")).to_be_visible()
+
+    await page.reload()  # the customer closed the bank's page; a new card would be refused
+    assert await message_text(page) == (
+        "Your bank needs you to confirm this payment. "
+        "Nothing more to type: confirm it with your bank to finish paying."
+    )
+    await screenshot(page, tmp_path, "3ds-reopened")
+    await page.get_by_role("button", name="Confirm with your bank").click()
+    await answer_3ds(page, complete=True)
+    await expect(page.locator("#paid")).to_contain_text("€26.50 paid with Visa •••• 3184")
+
+    payments = await site.payments(customer, order_id)
+    assert [p["attributes"]["state"] for p in payments] == ["succeeded"]  # the same payment
+    assert len(await site.intents_for_order(order_id)) == 1

@@ -24,6 +24,7 @@
   const messageTitle = document.getElementById('message-title');
   const messageText = document.getElementById('message-text');
   const payLabelText = payLabel.textContent;
+  let idleLabel = payLabelText;  // what the button says when nothing is in flight
 
   const FINAL_STATES = ['succeeded', 'failed', 'canceled', 'partially_refunded', 'refunded',
     'disputed'];
@@ -111,6 +112,8 @@
       // A payment already waits for 3-D Secure: finish it (a new one would be refused).
       const paymentId = attempt.resume;
       attempt = null;
+      idleLabel = payLabelText;
+      form.classList.remove('is-resuming');
       await follow({id: paymentId, attributes: {state: 'requires_action'}});
       return;
     }
@@ -219,8 +222,8 @@
       focusCardChoice();
     } else if (state === 'requires_action') {
       showMessage('info', 'Your bank is still waiting for you.',
-        'Press Pay to open the confirmation again.');
-      attempt = {resume: payment.id};
+        'Confirm the payment with your bank to finish it.');
+      awaitBank(payment.id);
     } else {
       showMessage('info', 'Your payment is still being processed.',
         'Nothing more is needed: press Pay in a moment to see its result. ' +
@@ -312,8 +315,8 @@
       const payment = answer.document.data;
       if (payment.attributes.state === 'requires_action') {
         showMessage('info', 'Your bank needs you to confirm this payment.',
-          'Press Pay to confirm it with your bank.');
-        attempt = {resume: payment.id};
+          'Nothing more to type: confirm it with your bank to finish paying.');
+        awaitBank(payment.id);
       } else {
         await follow(payment);
       }
@@ -324,12 +327,19 @@
 
   // -- showing -----------------------------------------------------------------------------
 
+  // A payment waits for 3-D Secure: the button finishes it, and there is no card to choose.
+  function awaitBank(paymentId) {
+    attempt = {resume: paymentId};
+    idleLabel = 'Confirm with your bank';
+    form.classList.add('is-resuming');
+  }
+
   function setBusy(on, text) {
     busy = on;
     payButton.disabled = on;
     payButton.classList.toggle('is-busy', on);
     payButton.setAttribute('aria-busy', on ? 'true' : 'false');
-    payLabel.textContent = on ? (text || 'Processing…') : payLabelText;
+    payLabel.textContent = on ? (text || 'Processing…') : idleLabel;
     for (const input of form.querySelectorAll('input')) input.disabled = on;
   }
 
