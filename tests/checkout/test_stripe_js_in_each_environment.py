@@ -10,6 +10,7 @@ import json
 import sys
 
 import pytest
+from playwright.async_api import expect
 
 from tests.conftest import make_settings, running_api
 from tests.support.checkout import Site
@@ -96,3 +97,15 @@ async def test_checkout_link_prints_one_json_object_or_a_clear_error(site):
 
     code, _, stderr = await orderpay(env, "checkout-link", "987654")
     assert code == 1 and "No order 987654" in stderr and "Traceback" not in stderr
+
+
+async def test_without_stripe_js_the_page_says_so_and_cannot_pay(site, page):
+    customer = await site.customer()
+    order_id = await site.order(customer)
+    await page.route(f"{site.stripe.url}/js.stripe.com/**", lambda route: route.abort())
+    await page.goto(await site.link(order_id))
+    await expect(page.locator("#message")).to_have_text(
+        "The card form could not load. "
+        "Check your connection and reload this page. Nothing was charged."
+    )
+    await expect(page.get_by_role("button", name="Pay €26.50")).to_be_disabled()

@@ -11,7 +11,16 @@
 
 (function () {
   const form = document.getElementById('checkout');
-  if (!form || typeof Stripe !== 'function') return;
+  if (!form) return;  // nothing to pay: the order is paid or cancelled
+  if (typeof Stripe !== 'function') {
+    // Stripe.js did not load (offline, blocked): the Pay button stays disabled.
+    document.getElementById('message').hidden = false;
+    document.getElementById('message').className = 'message message-error';
+    document.getElementById('message-title').textContent = 'The card form could not load.';
+    document.getElementById('message-text').textContent =
+      'Check your connection and reload this page. Nothing was charged.';
+    return;
+  }
 
   const config = form.dataset;
   const stripe = Stripe(config.publishableKey);
