@@ -83,6 +83,7 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_charges_once(site,
     await page.get_by_role("button", name="Pay €26.50").click()
     await expect(page.locator("#paid")).to_contain_text("€26.50 paid with Visa •••• 4242")
 
+    await screenshot(page, tmp_path, "lost-answer-retried")
     assert answers == [(201, None), (201, "true")]  # the retry replayed the first answer
     first, retry = posts
     assert first.headers["idempotency-key"] == retry.headers["idempotency-key"]

@@ -54,6 +54,7 @@ async def test_a_failed_3ds_challenge_leaves_the_order_payable_by_another_card(
     await fill_card(page, VISA)
     await page.get_by_role("button", name="Pay €26.50").click()
     await expect(page.locator("#paid")).to_contain_text("€26.50 paid with Visa •••• 4242")
+    await screenshot(page, tmp_path, "3ds-failed-then-paid-by-another-card")
     assert await site.order_state(customer, order_id) == "paid"
     payments = await site.payments(customer, order_id)
     assert [p["attributes"]["state"] for p in payments] == ["succeeded", "failed"]

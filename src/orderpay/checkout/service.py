@@ -6,6 +6,11 @@ signature is an HMAC-SHA256 (key: `CHECKOUT_SECRET`) over the purpose (`link` or
 token hash. The token hash is not in the value; it is read back from the database when the
 value is checked, so a customer whose bearer token is replaced loses every link and session
 made before, and a value says nothing about the token.
+
+A link opens its own order only. The session it opens names that order too, but acts for
+its customer: the page shows any of the customer's orders (others are 404, as in the API),
+and the API lets it do what the customer's token could on the three endpoints the page
+calls.
 """
 
 from __future__ import annotations
