@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -65,7 +66,9 @@ class Settings(BaseSettings):
 
     @property
     def stripe_is_local(self) -> bool:
-        return self.stripe_api_base.startswith(("http://127.0.0.1", "http://localhost"))
+        """A Stripe on this machine (the bundled localstripe), by host, not by prefix."""
+        parts = urlsplit(self.stripe_api_base)
+        return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
     @property
     def stripe_js_url(self) -> str:
