@@ -20,8 +20,10 @@ install: $(STAMP)
 run: $(STAMP)
 	./scripts/run-local.sh
 
-## The whole suite, on SQLite and on a throwaway PostgreSQL 15 cluster it starts itself.
+## The whole suite, on SQLite and on a throwaway PostgreSQL 15 cluster it starts itself;
+## the checkout page's tests drive Debian's Chromium (installed first when missing).
 test: $(STAMP)
+	./scripts/install-test-deps.sh
 	$(BIN)/python -m pytest -q -ra --durations=15
 
 lint: $(STAMP)

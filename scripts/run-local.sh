@@ -9,7 +9,10 @@ export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_orderpay_local}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_orderpay_local}"
 # The Stripe below is the bundled local one: only then is its public webhook secret accepted.
 export LOCAL_STRIPE=1
+# The checkout page's Stripe.js (the local Stripe's fake one) authenticates with a pk_ key.
+export STRIPE_PUBLISHABLE_KEY="${STRIPE_PUBLISHABLE_KEY:-pk_test_orderpay_local}"
 API_PORT="${PORT:-8000}"
+export CHECKOUT_BASE_URL="${CHECKOUT_BASE_URL:-http://127.0.0.1:$API_PORT}"
 
 "$BIN/orderpay" migrate >/dev/null
 DEMO_JSON="$("$BIN/orderpay" demo)"
@@ -30,13 +33,22 @@ curl -s -o /dev/null -X POST "$STRIPE_API_BASE/_config/webhooks/orderpay" \
 TOKEN=$(echo "$DEMO_JSON" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["customer"]["token"])')
 ORDER=$(echo "$DEMO_JSON" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["order"]["id"])')
 TOTAL=$(echo "$DEMO_JSON" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["order"]["total_cents"])')
+CHECKOUT_URL=$("$BIN/orderpay" checkout-link "$ORDER" | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["url"])')
 
 cat <<MSG
 
 orderpay is starting on http://127.0.0.1:$API_PORT (local Stripe on $STRIPE_API_BASE).
 Demo data: $DEMO_JSON
 
-Pay the demo order $ORDER ($TOTAL cents) from another terminal:
+Pay the demo order $ORDER ($TOTAL cents) in a browser (the link works for 30 minutes;
+\`.venv/bin/orderpay checkout-link $ORDER\` prints a new one):
+
+  $CHECKOUT_URL
+
+  Cards (any future expiry, any CVC): 4242424242424242 pays; 4000002760003184 asks for
+  3-D Secure (the local Stripe shows its challenge in the page); 4000000000000002 is declined.
+
+Or from another terminal, with curl:
 
   TOKEN=$TOKEN
   ORDER=$ORDER

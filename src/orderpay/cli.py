@@ -109,6 +109,17 @@ def cmd_demo(args) -> dict:
     return _with_db(seed)
 
 
+def cmd_checkout_link(args) -> dict:
+    from orderpay.checkout.service import CheckoutService
+
+    settings = get_settings()
+    return _with_db(
+        lambda db: CheckoutService(db=db, settings=settings).link(
+            order_id=args.order_id, base_url=args.base_url
+        )
+    )
+
+
 def cmd_serve(args) -> dict | None:
     import uvicorn
 
@@ -211,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="seed a demo customer, business, products and order")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "checkout-link", help="print a short-lived link that opens an order's checkout page"
+    )
+    p.add_argument("order_id", type=_positive_int)
+    p.add_argument(
+        "--base-url",
+        default=None,
+        help="where customers reach this service (default: CHECKOUT_BASE_URL)",
+    )
+    p.set_defaults(func=cmd_checkout_link)
 
     p = sub.add_parser("serve", help="run the HTTP API")
     p.add_argument("--host", default="127.0.0.1")

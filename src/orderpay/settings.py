@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -9,6 +10,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # to https://api.stripe.com or leaves it unset in the deployment's environment file.
 LOCAL_STRIPE_API_BASE = "http://127.0.0.1:8420"
 LOCAL_WEBHOOK_SECRET = "whsec_orderpay_local"
+# The checkout page's built-ins, like the webhook secret: usable only with a local Stripe.
+LOCAL_CHECKOUT_SECRET = "orderpay-local-checkout-secret"
+LOCAL_PUBLISHABLE_KEY = "pk_test_orderpay_local"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 class Settings(BaseSettings):
@@ -63,6 +68,44 @@ class Settings(BaseSettings):
     # before the outcome is committed, so a test can SIGKILL the process in that window.
     test_pause_before_outcome_commit_seconds: float = 0.0
 
+    # The browser checkout (orderpay.checkout): links are HMAC-signed with this secret.
+    checkout_secret: str = LOCAL_CHECKOUT_SECRET
+    stripe_publishable_key: str = LOCAL_PUBLISHABLE_KEY
+    # Where customers reach this service; `orderpay checkout-link` prints links under it.
+    checkout_base_url: str = "http://127.0.0.1:8000"
+    # A checkout link opens the page for this long; the session it opens lasts as long.
+    checkout_link_ttl_seconds: int = 30 * 60
+    checkout_session_ttl_seconds: int = 30 * 60
+
+    @property
+    def stripe_is_local(self) -> bool:
+        """A Stripe on this machine (the bundled localstripe), by host, not by prefix."""
+        parts = urlsplit(self.stripe_api_base)
+        return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def stripe_js_url(self) -> str:
+        """The local Stripe serves its own fake Stripe.js; real Stripe's is only ever loaded
+        from js.stripe.com."""
+        if self.stripe_is_local:
+            return self.stripe_api_base.rstrip("/") + "/js.stripe.com/v3/"
+        return STRIPE_JS_URL
+
+    @property
+    def checkout_configured(self) -> bool:
+        """The built-in secret and publishable key are refused outside the local Stripe."""
+        return self.uses_bundled_stripe or (
+            self.checkout_secret != LOCAL_CHECKOUT_SECRET
+            and self.stripe_publishable_key.startswith("pk_")
+            and self.stripe_publishable_key != LOCAL_PUBLISHABLE_KEY
+        )
+
+    @property
+    def uses_bundled_stripe(self) -> bool:
+        """The bundled local Stripe is, explicitly (LOCAL_STRIPE=1), the configured Stripe:
+        only then are the public built-in secrets (webhooks, checkout links) believed."""
+        return self.local_stripe and self.stripe_is_local
+
     @property
     def webhook_secret_configured(self) -> bool:
         """The built-in webhook secret is public (it is in this source): it is accepted only
@@ -70,9 +113,7 @@ class Settings(BaseSettings):
         because the Stripe URL is on this machine."""
         if self.stripe_webhook_secret != LOCAL_WEBHOOK_SECRET:
             return bool(self.stripe_webhook_secret)
-        return self.local_stripe and self.stripe_api_base.startswith(
-            ("http://127.0.0.1:", "http://localhost:")
-        )
+        return self.uses_bundled_stripe
 
 
 @lru_cache

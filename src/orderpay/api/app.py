@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
+from orderpay.checkout.service import CheckoutService
 from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
 from orderpay.installation.repository import installation_id
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.cards = CardService(db=db, gateway=gateway, settings=settings)
         app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
         app.state.webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
+        app.state.checkout = CheckoutService(db=db, settings=settings)
         try:
             yield
         finally:
@@ -176,4 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix="/api/v1")
     app.include_router(webhooks_router, prefix="/api/v1")
     app.include_router(operations.router)
+    from orderpay.checkout.endpoints import router as checkout_router
+
+    app.include_router(checkout_router)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from orderpay.checkout import auth as checkout_auth
 from orderpay.db import Database
 from orderpay.errors import Unauthorized
 from orderpay.idempotency.service import validate_key
@@ -21,6 +22,20 @@ async def token_hash(request: Request) -> str:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("Send Authorization: Bearer <token>.")
+    return _bearer_hash(header)
+
+
+async def token_hash_or_checkout_session(request: Request) -> str:
+    """`token_hash` for the endpoints the checkout page calls (Create Payment, Get Payment,
+    Save Card): without an Authorization header, the checkout session cookie, with its
+    cross-site checks (checkout/auth.py). A bearer request costs nothing more."""
+    header = request.headers.get("authorization")
+    if not header:
+        return await checkout_auth.session_token_hash(request)
+    return _bearer_hash(header)
+
+
+def _bearer_hash(header: str) -> str:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:

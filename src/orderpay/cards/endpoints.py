@@ -45,7 +45,7 @@ def card_resource(card: Row) -> dict[str, Any]:
 @router.post("/cards", status_code=201)
 async def save_card(
     request: Request,
-    token_hash: str = Depends(deps.token_hash),
+    token_hash: str = Depends(deps.token_hash_or_checkout_session),
     idempotency_key: str | None = Depends(deps.idempotency_key),
 ) -> Response:
     document = await read_document(request)

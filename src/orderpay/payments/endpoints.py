@@ -25,8 +25,9 @@ def _service(request: Request) -> PaymentService:
 @router.post("/payments", status_code=201)
 async def create_payment(request: Request) -> Response:
     # The two header dependencies are called directly: FastAPI's dependency solving cost
-    # ~4% of a worker's CPU on this, the hot path (docs/PERFORMANCE.md).
-    token_hash = await deps.token_hash(request)
+    # ~4% of a worker's CPU on this, the hot path (docs/PERFORMANCE.md). The checkout page
+    # pays with its session cookie; a bearer request never looks at cookies.
+    token_hash = await deps.token_hash_or_checkout_session(request)
     idempotency_key = await deps.idempotency_key(request)
     document = await read_document(request)
     order_id, source = schemas.parse_create(document)
@@ -62,7 +63,9 @@ async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
 
 @router.get("/payments/{payment_id}")
 async def get_payment(
-    payment_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+    payment_id: str,
+    request: Request,
+    token_hash: str = Depends(deps.token_hash_or_checkout_session),
 ) -> JSONAPIResponse:
     service = _service(request)
     async with service.db.connect() as conn:
