@@ -183,7 +183,7 @@ async def _one_statement_each(body: Body, token_hash: str, order_id: int,
     now = datetime.now(UTC)
     fields = {"stripe_payment_intent_id": f"pi_ref_{payment.id}", "card_brand": "visa",
               "card_last4": "4242", "next_action": None, "failure_code": None,
-              "failure_message": None}
+              "failure_message": None, "intent_to_cancel": False}
     recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
     document = _document(SimpleNamespace(**recorded), order_id)
     async with autocommit.connect() as conn:
