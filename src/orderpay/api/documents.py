@@ -7,6 +7,7 @@ problem with a JSON:API `source.pointer`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -236,6 +237,22 @@ def relationship_id(
             pointer=pointer + "/id",
         )
     return rel_id
+
+
+# An integer as a form carries it (forms carry every value as text): ASCII digits. Not
+# str.isdigit(): it also accepts "²", which int() refuses (a 500), and "١٢", which int() reads
+# as 12; and "--5" got past lstrip("-"). At most 18 digits: within 64 bits, and far from
+# int()'s 4,300-digit limit for text.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def integer(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
+    """A member that is an integer from `lo` to `hi`: a JSON number, or its text in a form."""
+    if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code, pointer=pointer)
+    return value
 
 
 def parse_id(raw: str) -> int | None:

@@ -8,17 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Row
 
 from orderpay.api import deps
-from orderpay.api.documents import (
-    JSONAPIResponse,
-    isoformat,
-    parse_id,
-    read_document,
-    relationship_id,
-    resource,
-)
-from orderpay.errors import Unprocessable
+from orderpay.api.documents import JSONAPIResponse, isoformat, read_document
 from orderpay.payments.schemas import payment_resource
-from orderpay.refunds.service import REASONS
+from orderpay.refunds import schemas
 from orderpay.users import service as users_service
 
 router = APIRouter(tags=["refunds"])
@@ -42,32 +34,14 @@ def refund_resource(refund: Row) -> dict[str, Any]:
 @router.post("/refunds", status_code=201)
 async def create_refund(request: Request, token_hash: str = Depends(deps.token_hash)):
     document = await read_document(request)
-    attributes, relationships = resource(document, "refunds", ("amount_cents", "reason"))
-    amount = attributes.get("amount_cents")
-    if isinstance(amount, str) and amount.isdigit():
-        amount = int(amount)
-    if amount is not None and (
-        isinstance(amount, bool) or not isinstance(amount, int) or amount < 1
-    ):
-        raise Unprocessable(
-            "amount_cents is a positive integer.",
-            code="invalid_amount",
-            pointer="/data/attributes/amount_cents",
-        )
-    reason = attributes.get("reason")
-    if reason is not None and reason not in REASONS:
-        raise Unprocessable(
-            f"reason is one of {', '.join(REASONS)}.",
-            code="invalid_reason",
-            pointer="/data/attributes/reason",
-        )
-    payment_id = relationship_id(
-        relationships, "payment", "payment", missing_code="missing_payment"
-    )
+    requested = schemas.parse_create(document)
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     refund, payment = await request.app.state.refunds.create(
-        user_id=user.id, payment_id=parse_id(payment_id), amount_cents=amount, reason=reason
+        user_id=user.id,
+        payment_id=requested.payment_id,
+        amount_cents=requested.amount_cents,
+        reason=requested.reason,
     )
     return JSONAPIResponse(
         {"data": refund_resource(refund), "included": [payment_resource(payment)]},

@@ -1,0 +1,127 @@
+"""Inputs that answered 500 are JSON:API 4xx errors that write nothing: no row, no Stripe
+object. Through the HTTP API, on both databases, in every body encoding they apply to.
+
+(The property-based search for more of them is tests/api/test_random_requests_never_500.py.)
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.support.forms import multipart, urlencoded
+from tests.support.jsonapi import JSONAPI, assert_error
+from tests.support.rows import written
+from tests.support.world import (
+    make_world,
+    paid_payment,
+    refund_document,
+    send,
+)
+
+ENCODINGS = ("urlencoded", "multipart")
+
+
+def dumps(document) -> bytes:
+    # The standard library's encoder: orjson's stops at 254 levels, short of these tests.
+    return json.dumps(document).encode()
+
+
+def form(encoding: str, pairs: list[tuple[str, str]]) -> tuple[bytes, str]:
+    return urlencoded(pairs) if encoding == "urlencoded" else multipart(pairs)
+
+
+@pytest.fixture
+async def world(api):
+    return await make_world(api)
+
+
+@pytest.fixture
+async def payment(api, world):
+    return await paid_payment(api, world)
+
+
+# -- refund amounts -----------------------------------------------------------------------
+
+
+REFUND_AMOUNTS = {
+    # Digits to str.isdigit() that int() refuses ("²") or reads as another number ("١٢" is
+    # 12 to int()): an amount of money is ASCII digits only.
+    "superscript_two": "²",
+    "arabic_indic_twelve": "١٢",
+    # Past int()'s 4,300-digit limit for strings.
+    "five_thousand_digits": "9" * 5000,
+    "above_what_stripe_charges": "100000000",
+    "zero": "0",
+    "negative": "-5",
+    "fraction": "1.5",
+}
+
+
+async def test_refund_amounts_that_are_not_amounts_are_422(api, world, payment, subtests):
+    for case, amount in REFUND_AMOUNTS.items():
+        for encoding in ("json_string", *ENCODINGS):
+            with subtests.test(case=case, encoding=encoding):
+                if encoding == "json_string":
+                    content = dumps(refund_document(payment["id"], amount))
+                    content_type = JSONAPI
+                else:
+                    content, content_type = form(
+                        encoding,
+                        [
+                            ("data[type]", "refunds"),
+                            ("data[attributes][amount_cents]", amount),
+                            ("data[relationships][payment][data][type]", "payments"),
+                            ("data[relationships][payment][data][id]", payment["id"]),
+                        ],
+                    )
+                before = await written(api)
+
+                response = await send(
+                    api,
+                    "refunds",
+                    "/api/v1/refunds",
+                    content=content,
+                    content_type=content_type,
+                    sender=world.member,
+                )
+
+                assert_error(response, 422, "invalid_amount", "/data/attributes/amount_cents")
+                assert await written(api) == before
+
+
+async def test_refund_amounts_that_are_not_integers_in_json_are_422(api, world, payment, subtests):
+    # orjson reads integers past 64 bits as floats: never an amount either.
+    for amount in (1e30, 10**30, 1.5, True, 100_000_000, [], {}):
+        with subtests.test(amount=repr(amount)[:20]):
+            before = await written(api)
+
+            response = await api.post(
+                "/api/v1/refunds", refund_document(payment["id"], amount), world.member
+            )
+
+            assert_error(response, 422, "invalid_amount", "/data/attributes/amount_cents")
+            assert await written(api) == before
+
+
+async def test_a_form_refund_amount_in_ascii_digits_refunds(api, world, payment):
+    content, content_type = urlencoded(
+        [
+            ("data[type]", "refunds"),
+            ("data[attributes][amount_cents]", "250"),
+            ("data[relationships][payment][id]", payment["id"]),
+        ]
+    )
+
+    response = await send(
+        api,
+        "refunds",
+        "/api/v1/refunds",
+        content=content,
+        content_type=content_type,
+        sender=world.member,
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["attributes"]["amount_cents"] == 250
