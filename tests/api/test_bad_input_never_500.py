@@ -125,3 +125,17 @@ async def test_a_form_refund_amount_in_ascii_digits_refunds(api, world, payment)
 
     assert response.status_code == 201, response.text
     assert response.json()["data"]["attributes"]["amount_cents"] == 250
+
+
+# -- page parameters ----------------------------------------------------------------------
+
+
+async def test_page_parameters_past_int_limits_are_400(api, world, subtests):
+    paths = ("/api/v1/orders", f"/api/v1/orders/{world.order['id']}/payments", "/api/v1/cards")
+    for path in paths:
+        for name in ("page[number]", "page[size]"):
+            for raw in ("9" * 5000, "²", "١"):
+                with subtests.test(path=path, name=name, raw=raw[:5]):
+                    response = await api.get(path, world.customer, params={name: raw})
+
+                    assert_error(response, 400, "invalid_page")
