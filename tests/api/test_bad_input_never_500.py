@@ -6,18 +6,22 @@ object. Through the HTTP API, on both databases, in every body encoding they app
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
-from tests.support.forms import multipart, urlencoded
+from tests.support.forms import bracketed_pairs, multipart, urlencoded
 from tests.support.jsonapi import JSONAPI, assert_error
 from tests.support.rows import written
 from tests.support.world import (
+    BODY_ENDPOINTS,
+    RELATIONSHIPS,
     make_world,
     paid_payment,
     refund_document,
     send,
+    valid_document,
 )
 
 ENCODINGS = ("urlencoded", "multipart")
@@ -40,6 +44,16 @@ async def world(api):
 @pytest.fixture
 async def payment(api, world):
     return await paid_payment(api, world)
+
+
+async def documents_for(api, world, payment) -> dict[str, dict]:
+    """A valid document for each body endpoint (each would succeed if sent as it is)."""
+    return {
+        endpoint: valid_document(
+            endpoint, world, stripe_token=await api.payment_method(), payment_id=payment["id"]
+        )
+        for endpoint in BODY_ENDPOINTS
+    }
 
 
 # -- refund amounts -----------------------------------------------------------------------
@@ -139,3 +153,84 @@ async def test_page_parameters_past_int_limits_are_400(api, world, subtests):
                     response = await api.get(path, world.customer, params={name: raw})
 
                     assert_error(response, 400, "invalid_page")
+
+
+# -- relationship types that are not strings ----------------------------------------------
+
+
+BAD_TYPES = {
+    "list": lambda t: [t],
+    "empty_list": lambda t: [],
+    "object": lambda t: {"type": t},
+    "empty_object": lambda t: {},
+}
+
+
+async def test_relationship_types_that_are_not_strings_are_409(api, world, payment, subtests):
+    documents = await documents_for(api, world, payment)
+    for endpoint, (name, singular) in RELATIONSHIPS.items():
+        ident = {
+            "orders": world.business["id"],
+            "payments": world.order["id"],
+            "refunds": payment["id"],
+        }[endpoint]
+        for shape, make in BAD_TYPES.items():
+            for form_name in ("flat", "jsonapi"):
+                with subtests.test(endpoint=endpoint, type=shape, form=form_name):
+                    document = copy.deepcopy(documents[endpoint])
+                    identifier = {"type": make(singular), "id": ident}
+                    pointer = f"/data/relationships/{name}/type"
+                    if form_name == "jsonapi":
+                        identifier = {"data": identifier}
+                        pointer = f"/data/relationships/{name}/data/type"
+                    document["data"]["relationships"] = {name: identifier}
+                    before = await written(api)
+
+                    response = await send(
+                        api,
+                        endpoint,
+                        world.path(endpoint),
+                        content=dumps(document),
+                        sender=world.sender(endpoint),
+                    )
+
+                    assert_error(response, 409, "type_mismatch", pointer)
+                    assert await written(api) == before
+
+
+async def test_form_relationship_types_that_are_not_strings_are_409(api, world, payment, subtests):
+    documents = await documents_for(api, world, payment)
+    for endpoint, (name, singular) in RELATIONSHIPS.items():
+        ident = {
+            "orders": world.business["id"],
+            "payments": world.order["id"],
+            "refunds": payment["id"],
+        }[endpoint]
+        for encoding in ENCODINGS:
+            # A form has no pairs for an empty list or object: only these two shapes.
+            for shape in ("list", "object"):
+                for form_name in ("flat", "jsonapi"):
+                    with subtests.test(
+                        endpoint=endpoint, encoding=encoding, type=shape, form=form_name
+                    ):
+                        document = copy.deepcopy(documents[endpoint])
+                        identifier = {"type": BAD_TYPES[shape](singular), "id": ident}
+                        pointer = f"/data/relationships/{name}/type"
+                        if form_name == "jsonapi":
+                            identifier = {"data": identifier}
+                            pointer = f"/data/relationships/{name}/data/type"
+                        document["data"]["relationships"] = {name: identifier}
+                        content, content_type = form(encoding, bracketed_pairs(document))
+                        before = await written(api)
+
+                        response = await send(
+                            api,
+                            endpoint,
+                            world.path(endpoint),
+                            content=content,
+                            content_type=content_type,
+                            sender=world.sender(endpoint),
+                        )
+
+                        assert_error(response, 409, "type_mismatch", pointer)
+                        assert await written(api) == before

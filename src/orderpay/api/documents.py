@@ -221,7 +221,9 @@ def relationship_id(
             pointer=pointer + "/id",
         )
     rel_type = value.get("type")
-    if rel_type is not None and rel_type not in _type_names(type_singular):
+    if rel_type is not None and (
+        not isinstance(rel_type, str) or rel_type not in _type_names(type_singular)
+    ):
         raise Conflict(
             f"The {name} relationship must have type {type_singular!r}.",
             code="type_mismatch",
