@@ -234,3 +234,92 @@ async def test_form_relationship_types_that_are_not_strings_are_409(api, world, 
 
                         assert_error(response, 409, "type_mismatch", pointer)
                         assert await written(api) == before
+
+
+# -- form key indexes ---------------------------------------------------------------------
+
+
+async def test_a_non_ascii_digit_in_brackets_is_a_member_name_not_an_index(api, world, subtests):
+    for encoding in ENCODINGS:
+        with subtests.test(encoding=encoding, endpoint="payments"):
+            content, content_type = form(
+                encoding,
+                [
+                    ("data[type]", "payments"),
+                    ("data[attributes][²]", "1"),
+                    ("data[relationships][order][id]", world.order["id"]),
+                ],
+            )
+            before = await written(api)
+
+            response = await send(
+                api,
+                "payments",
+                "/api/v1/payments",
+                content=content,
+                content_type=content_type,
+                sender=world.customer,
+            )
+
+            assert_error(response, 422, "unknown_attribute", "/data/attributes/²")
+            assert await written(api) == before
+
+        with subtests.test(encoding=encoding, endpoint="orders"):
+            content, content_type = form(
+                encoding,
+                [
+                    ("data[type]", "orders"),
+                    ("data[attributes][elements][²][product_id]", world.product["id"]),
+                    ("data[attributes][elements][²][quantity]", "1"),
+                    ("data[relationships][business][id]", world.business["id"]),
+                ],
+            )
+            before = await written(api)
+
+            response = await send(
+                api,
+                "orders",
+                "/api/v1/orders",
+                content=content,
+                content_type=content_type,
+                sender=world.customer,
+            )
+
+            # `elements` is then an object, not a list of elements.
+            assert_error(response, 422, "empty_elements", "/data/attributes/elements")
+            assert await written(api) == before
+
+
+async def test_an_index_of_thousands_of_digits_orders_elements_like_any_index(api, world, subtests):
+    other = await api.product(world.business, 700)
+    # Past int()'s 4,300 digits in a urlencoded form; a multipart part header holds 4,000.
+    for encoding, digits in (("urlencoded", 5000), ("multipart", 4000)):
+        with subtests.test(encoding=encoding):
+            huge = "9" * digits
+            content, content_type = form(
+                encoding,
+                [
+                    ("data[type]", "orders"),
+                    (f"data[attributes][elements][{huge}][product_id]", other["id"]),
+                    (f"data[attributes][elements][{huge}][quantity]", "1"),
+                    ("data[attributes][elements][7][product_id]", world.product["id"]),
+                    ("data[attributes][elements][7][quantity]", "2"),
+                    ("data[relationships][business][id]", world.business["id"]),
+                ],
+            )
+
+            response = await send(
+                api,
+                "orders",
+                "/api/v1/orders",
+                content=content,
+                content_type=content_type,
+                sender=world.customer,
+            )
+
+            assert response.status_code == 201, response.text
+            elements = response.json()["data"]["attributes"]["elements"]
+            assert [(e["product_id"], e["quantity"]) for e in elements] == [
+                (world.product["id"], 2),
+                (other["id"], 1),
+            ]

@@ -66,13 +66,26 @@ class _AppendList(list):
     pass
 
 
+def _is_index(segment: str) -> bool:
+    # ASCII digits only: str.isdigit() also takes "²" and "١", which are member names here
+    # (and which int() refuses or reads as another number).
+    return segment.isascii() and segment.isdigit()
+
+
+def _index_order(segment: str) -> tuple[int, str]:
+    """Numeric order of an index without int(), which refuses more than 4,300 digits: by
+    length once leading zeros are gone, then by digits. An index only orders the elements."""
+    digits = segment.lstrip("0")
+    return len(digits), digits
+
+
 def _finish(node: Any) -> Any:
     """Turn `{"0": …, "1": …}` into lists (indexed form) and plain-list the append lists."""
     if isinstance(node, list):
         return [_finish(v) for v in node]
     if isinstance(node, dict):
-        if node and all(k.isdigit() for k in node):
-            return [_finish(node[k]) for k in sorted(node, key=int)]
+        if node and all(_is_index(k) for k in node):
+            return [_finish(node[k]) for k in sorted(node, key=_index_order)]
         return {k: _finish(v) for k, v in node.items()}
     return node
 
