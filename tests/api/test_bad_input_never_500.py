@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from orderpay.api.documents import MAX_DOCUMENT_DEPTH
 from tests.support.forms import bracketed_pairs, multipart, urlencoded
 from tests.support.jsonapi import JSONAPI, assert_error
 from tests.support.rows import written
@@ -34,6 +35,14 @@ def dumps(document) -> bytes:
 
 def form(encoding: str, pairs: list[tuple[str, str]]) -> tuple[bytes, str]:
     return urlencoded(pairs) if encoding == "urlencoded" else multipart(pairs)
+
+
+def nested(levels: int) -> list:
+    """`levels` arrays, each inside the previous one."""
+    value: list = []
+    for _ in range(levels - 1):
+        value = [value]
+    return value
 
 
 @pytest.fixture
@@ -234,6 +243,131 @@ async def test_form_relationship_types_that_are_not_strings_are_409(api, world, 
 
                         assert_error(response, 409, "type_mismatch", pointer)
                         assert await written(api) == before
+
+
+# -- documents nested too deep ------------------------------------------------------------
+
+
+async def test_documents_nested_deeper_than_the_limit_are_400_with_or_without_key(
+    api, world, payment, subtests
+):
+    documents = await documents_for(api, world, payment)
+    for endpoint in BODY_ENDPOINTS:
+        # 300: past orjson.dumps' 254 levels (the Idempotency-Key's request hash); the
+        # limit + 1: just past the documented depth.
+        for depth in (MAX_DOCUMENT_DEPTH + 1, 300):
+            for key in (None, f"deep-{endpoint}-{depth}"):
+                with subtests.test(endpoint=endpoint, depth=depth, key=key):
+                    document = {**documents[endpoint], "meta": nested(depth - 1)}
+                    headers = {"Idempotency-Key": key} if key else {}
+                    before = await written(api)
+
+                    response = await send(
+                        api,
+                        endpoint,
+                        world.path(endpoint),
+                        content=dumps(document),
+                        headers=headers,
+                        sender=world.sender(endpoint),
+                    )
+
+                    assert_error(response, 400, "invalid_document")
+                    assert str(MAX_DOCUMENT_DEPTH) in response.json()["errors"][0]["detail"]
+                    assert await written(api) == before
+
+
+async def test_json_past_the_parsers_depth_is_the_same_400(api, world):
+    before = await written(api)
+
+    response = await send(
+        api,
+        "payments",
+        "/api/v1/payments",
+        content=b'{"data": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+        sender=world.customer,
+    )
+
+    assert_error(response, 400, "invalid_document")
+    assert await written(api) == before
+
+
+async def test_a_document_as_deep_as_the_limit_is_accepted(api, world, subtests):
+    for encoding in ("json", *ENCODINGS):
+        with subtests.test(encoding=encoding):
+            order = await api.order(world.customer, world.business, [(world.product, 1)])
+            document = valid_document(
+                "payments", world, stripe_token=await api.payment_method(), order_id=order["id"]
+            )
+            if encoding == "json":
+                content = dumps({**document, "meta": nested(MAX_DOCUMENT_DEPTH - 1)})
+                content_type = JSONAPI
+            else:
+                # `meta[a][a]…`: one level per name, the document itself included.
+                content, content_type = form(
+                    encoding,
+                    [
+                        ("data[type]", "payments"),
+                        (
+                            "data[attributes][stripe_token]",
+                            document["data"]["attributes"]["stripe_token"],
+                        ),
+                        ("data[relationships][order][id]", order["id"]),
+                        ("meta" + "[a]" * (MAX_DOCUMENT_DEPTH - 1), "x"),
+                    ],
+                )
+
+            response = await send(
+                api,
+                "payments",
+                "/api/v1/payments",
+                content=content,
+                content_type=content_type,
+                sender=world.customer,
+            )
+
+            assert response.status_code == 201, response.text
+
+
+# name -> (key, code in a urlencoded form, code in a multipart form)
+DEEP_KEYS = {
+    "limit_plus_one": ("meta" + "[a]" * MAX_DOCUMENT_DEPTH, "invalid_document", "invalid_document"),
+    # The urlencoded one was a 500 (RecursionError). A multipart part header is at most 4 KiB,
+    # which this key is past: python-multipart refuses the form as malformed before its keys
+    # are read.
+    "1500_segments": ("meta" + "[a]" * 1500, "invalid_document", "invalid_form"),
+    "1500_empty_segments": ("meta" + "[]" * 1500, "invalid_document", "invalid_document"),
+}
+
+
+async def test_form_keys_deeper_than_the_limit_are_400(api, world, subtests):
+    for encoding in ENCODINGS:
+        for name, (deep_key, *codes) in DEEP_KEYS.items():
+            for key in (None, f"deep-form-{encoding}-{name}"):
+                with subtests.test(encoding=encoding, deep_key=name, key=key):
+                    content, content_type = form(
+                        encoding,
+                        [
+                            ("data[type]", "payments"),
+                            ("data[attributes][stripe_token]", "pm_card_visa"),
+                            ("data[relationships][order][id]", world.order["id"]),
+                            (deep_key, "x"),
+                        ],
+                    )
+                    headers = {"Idempotency-Key": key} if key else {}
+                    before = await written(api)
+
+                    response = await send(
+                        api,
+                        "payments",
+                        "/api/v1/payments",
+                        content=content,
+                        content_type=content_type,
+                        headers=headers,
+                        sender=world.customer,
+                    )
+
+                    assert_error(response, 400, codes[ENCODINGS.index(encoding)])
+                    assert await written(api) == before
 
 
 # -- form key indexes ---------------------------------------------------------------------

@@ -17,16 +17,23 @@ class FormDecodeError(ValueError):
     pass
 
 
-def _split_key(key: str) -> list[str]:
+class FormTooDeep(FormDecodeError):
+    """A key names more levels than the caller allows."""
+
+
+def _split_key(key: str, max_depth: int) -> list[str]:
     head, bracket, rest = key.partition("[")
     if not head:
-        raise FormDecodeError(f"form key {key!r} has no name")
+        raise FormDecodeError(f"form key {key!r:.100} has no name")
     if not bracket:
         return [head]
     rest = "[" + rest
     segments = _SEGMENT.findall(rest)
     if "".join(f"[{s}]" for s in segments) != rest:
-        raise FormDecodeError(f"form key {key!r} is not of the form name[a][b]")
+        raise FormDecodeError(f"form key {key!r:.100} is not of the form name[a][b]")
+    # Each name is one level of the document: `data[type]` makes the document and `data`.
+    if 1 + len(segments) > max_depth:
+        raise FormTooDeep(f"form key {key!r:.100} nests more than {max_depth} levels")
     return [head, *segments]
 
 
@@ -40,7 +47,7 @@ def _insert(container: dict, path: list[str], value: Any, key: str) -> None:
         if segment == "":
             # `name[]...`: an array; `name[][field]` fills the last element until a field repeats.
             if not isinstance(node, _AppendList):
-                raise FormDecodeError(f"form key {key!r} mixes array and object forms")
+                raise FormDecodeError(f"form key {key!r:.100} mixes array and object forms")
             if last:
                 node.append(value)
                 return
@@ -50,10 +57,10 @@ def _insert(container: dict, path: list[str], value: Any, key: str) -> None:
             node = node[-1]
             continue
         if not isinstance(node, dict):
-            raise FormDecodeError(f"form key {key!r} conflicts with another key")
+            raise FormDecodeError(f"form key {key!r:.100} conflicts with another key")
         if last:
             if segment in node:
-                raise FormDecodeError(f"form key {key!r} is given twice")
+                raise FormDecodeError(f"form key {key!r:.100} is given twice")
             node[segment] = value
             return
         child_is_list = path[i + 1] == ""
@@ -90,8 +97,10 @@ def _finish(node: Any) -> Any:
     return node
 
 
-def decode_form(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def decode_form(pairs: list[tuple[str, Any]], *, max_depth: int) -> dict[str, Any]:
+    """The document the pairs stand for; FormDecodeError (FormTooDeep for a key naming more
+    than `max_depth` levels, the document itself included) when they stand for none."""
     document: dict[str, Any] = {}
     for key, value in pairs:
-        _insert(document, _split_key(key), value, key)
+        _insert(document, _split_key(key, max_depth), value, key)
     return _finish(document)
