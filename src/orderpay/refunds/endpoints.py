@@ -33,8 +33,9 @@ def refund_resource(refund: Row) -> dict[str, Any]:
 
 @router.post("/refunds", status_code=201)
 async def create_refund(request: Request, token_hash: str = Depends(deps.token_hash)):
-    document = await read_document(request)
-    requested = schemas.parse_create(document)
+    async with deps.authenticated_refusals(request, token_hash):
+        document = await read_document(request)
+        requested = schemas.parse_create(document)
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     refund, payment = await request.app.state.refunds.create(
