@@ -37,11 +37,22 @@ STRIPE_ACTING_REFUND_REASONS = ("fraudulent", "duplicate")
 
 
 class StripeFailure(Exception):
-    def __init__(self, code: str, message: str, http_status: int | None = None):
+    def __init__(
+        self, code: str, message: str, http_status: int | None = None, replayed: bool = False
+    ):
         super().__init__(message)
         self.code = code
         self.message = message
         self.http_status = http_status
+        # Stripe answered with what it saved for the idempotency key (Idempotent-Replayed):
+        # the outcome of the first request with it, not a failure of this one.
+        self.replayed = replayed
+
+
+def _replayed(exc: stripe.StripeError) -> bool:
+    headers = exc.headers or {}
+    value = headers.get("idempotent-replayed") or headers.get("Idempotent-Replayed")
+    return str(value).lower() == "true"
 
 
 class CardDeclined(StripeFailure):
@@ -295,12 +306,16 @@ class StripeGateway:
                 raise StripeUnavailable("idempotency_error", str(exc), exc.http_status) from None
             except (stripe.APIConnectionError, stripe.APIError) as exc:
                 result = "unavailable"
-                raise StripeUnavailable("stripe_unavailable", str(exc), exc.http_status) from None
+                raise StripeUnavailable(
+                    "stripe_unavailable", str(exc), exc.http_status, _replayed(exc)
+                ) from None
             except stripe.StripeError as exc:
                 status = exc.http_status or 0
                 if status == 409 or status >= 500:
                     result = "unavailable"
-                    raise StripeUnavailable("stripe_unavailable", str(exc), status) from None
+                    raise StripeUnavailable(
+                        "stripe_unavailable", str(exc), status, _replayed(exc)
+                    ) from None
                 result = "rejected"
                 raise StripeRejected(
                     exc.code or "invalid_request", exc.user_message or str(exc), status

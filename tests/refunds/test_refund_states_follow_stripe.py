@@ -137,3 +137,27 @@ async def test_an_order_is_rejected_while_its_refund_is_still_pending_in_stripe(
     assert (await deliver(api, event("refund.updated", done))).status_code == 200
     after = await payment_of(api, customer, payment["id"])
     assert (after["state"], after["refunded_cents"]) == ("refunded", 2350)
+
+
+async def test_a_rejected_orders_refund_that_fails_later_is_reported(database_url, stub):
+    # Not `stub_api`: the customer's money is not back, which is what this test shows.
+    stub.reset()
+    async with running_api(make_settings(database_url, stub.url), stub.url) as api:
+        await _rejected_orders_refund_fails_later(api, stub)
+
+
+async def _rejected_orders_refund_fails_later(api, stub) -> None:
+    member, customer, order, payment = await paid_order(api)
+    assert (await reject(api, member, order["id"])).status_code == 200
+    [made] = stub.refunds()
+    assert (await money.reconcile(api.db, api.gateway, api.settings))["charges"][
+        "rejected_orders_unrefunded"
+    ] == 0
+
+    failed = stub.set_refund_status(made["id"], "failed")
+    assert (await deliver(api, event("refund.failed", failed))).status_code == 200
+
+    counts = await money.reconcile(api.db, api.gateway, api.settings)
+    assert counts["charges"]["rejected_orders_unrefunded"] == 1
+    after = await payment_of(api, customer, payment["id"])
+    assert (after["state"], after["refunded_cents"]) == ("succeeded", 0)

@@ -220,3 +220,31 @@ async def test_reject_racing_a_refund_refunds_the_payment_once(database_url, pro
             assert (await reject(api, member, order["id"])).status_code == 200
         total = sum(r["amount"] for r in await stripe_refunds(api, intent_id))
         assert total == 2350
+
+
+async def test_a_refused_lookup_leaves_an_old_refund_pending_and_sends_nothing(
+    database_url, proxy, localstripe
+):
+    """Past Stripe's key window, the lookup before a resend is refused (a rotated or
+    restricted key): that says nothing about the refund, which stays pending (its amount
+    reserved), never `failed` (which would free it for a second refund)."""
+    async with app_behind(proxy, database_url, localstripe) as api:
+        member, _, _, payment = await paid_order(api)
+        intent_id = payment["attributes"]["stripe_payment_intent_id"]
+        proxy.add_fault(REFUNDS, Fault.reset_after())
+        assert_refund_pending_503(await refund(api, member, payment["id"], 800))
+        async with api.db.transaction() as conn:
+            day_ago = utcnow() - timedelta(hours=25)
+            await conn.execute(update(Refund.__table__).values(created_at=day_ago))
+        proxy.clear_idempotency()
+        sent_before = len(proxy.requests_matching(REFUNDS))
+        proxy.add_fault(("GET", r"^/v1/refunds$"), Fault.status(403), times=None)
+
+        await money.reconcile(api.db, api.gateway, api.settings)
+        retry = await refund(api, member, payment["id"], 1551)  # 800 of 2350 still reserved
+
+        [row] = await refund_rows(api)
+        assert row.state == "pending"
+        assert retry.json()["errors"][0]["code"] == "refund_exceeds_balance"
+        assert len(proxy.requests_matching(REFUNDS)) == sent_before
+        assert len(await stripe_refunds(api, intent_id)) == 1

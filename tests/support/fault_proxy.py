@@ -207,8 +207,14 @@ class Fault:
         *,
         should_retry: bool | None = None,
         body: dict[str, Any] | None = None,
+        in_stripe: bool = False,
     ) -> Fault:
         """Answer HTTP ``code`` with a Stripe-like JSON error instead of upstream's answer.
+
+        ``in_stripe=True``: Stripe itself fails the request once its idempotency layer holds
+        the key: upstream never acts, and the error is *saved* under the key, so every retry
+        with it is answered the same error with ``Idempotent-Replayed: true`` (Stripe's stored
+        500).
 
         5xx: ``{"error": {"type": "api_error", ...}}``; 429: ``{"error": {"type":
         "rate_limit_error", "code": "rate_limit", ...}}``; others: ``invalid_request_error``.
@@ -223,6 +229,7 @@ class Fault:
             forward_first=forward_first,
             should_retry=should_retry,
             body=body,
+            in_stripe=in_stripe,
         )
 
     @property
@@ -569,7 +576,10 @@ class FaultProxy(BackgroundServer):
             if rec.idempotency_key:
                 extra.append(("Idempotency-Key", rec.idempotency_key))
             payload = fault.body if fault.body is not None else stripe_error_body(fault.code)
-            return self._respond(rec, _json_answer(fault.code, payload, extra))
+            error = _json_answer(fault.code, payload, extra)
+            if fault.in_stripe:
+                return self._respond(rec, await self._stripe(request, rec, body, instead=error))
+            return self._respond(rec, error)
         # unknown kind: behave as if no fault
         return self._respond(rec, answer or await self._stripe(request, rec, body))
 
@@ -607,7 +617,13 @@ class FaultProxy(BackgroundServer):
     # -- "Stripe": idempotency layer in front of upstream
 
     async def _stripe(
-        self, request: web.Request, rec: ProxyRecord, body: bytes, delay: float = 0.0
+        self,
+        request: web.Request,
+        rec: ProxyRecord,
+        body: bytes,
+        delay: float = 0.0,
+        *,
+        instead: _Answer | None = None,
     ) -> _Answer:
         key = rec.idempotency_key
         if not (self.idempotency and key and rec.method == "POST"):
@@ -671,7 +687,10 @@ class FaultProxy(BackgroundServer):
             return _Answer(saved.status, saved.body, headers)
         answer: _Answer | None = None
         try:
-            answer = await self._forward(request, rec, body, delay)
+            if instead is not None:  # Stripe's own failure, saved under the key
+                answer = _Answer(instead.status, instead.body, instead.headers)
+            else:
+                answer = await self._forward(request, rec, body, delay)
         finally:
             with self._lock:
                 if answer is None or not answer.from_upstream:

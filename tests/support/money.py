@@ -97,7 +97,11 @@ async def assert_every_charge_accounted_for(
                         refunded.get(refund.payment_id, 0) + refund.amount_cents
                     )
             charged_by_order: dict[int, list] = {}
-            for intent in by_installation.pop(ours, []):
+            # This installation's, and those from before installation ids (none in their
+            # metadata) that this database recorded.
+            legacy = [i for i in by_installation.get(None, []) if i["id"] in by_intent]
+            by_installation[None] = [i for i in by_installation.get(None, []) if i not in legacy]
+            for intent in by_installation.pop(ours, []) + legacy:
                 if intent["status"] != "succeeded":
                     continue
                 payment = by_intent.get(intent["id"])

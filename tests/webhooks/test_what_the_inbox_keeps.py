@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from orderpay.db import utcnow
+from orderpay.payments import repository as payments_repository
 from orderpay.webhooks.models import StripeEvent
 from tests.support import money
 from tests.support.webhooks import deliver, event, intent
@@ -86,8 +87,10 @@ def malformed_events(installation_id: str) -> dict[str, str]:
             {**good, "metadata": {**good["metadata"], "orderpay_payment_id": "9" * 30}},
         ),
         "amount is a string": event("payment_intent.succeeded", {**good, "amount": "2350"}),
+        # (and an amount of another payment, so that it is not recorded: a PaymentIntent of
+        # ours whose other members are sound would be, card details aside)
         "payment_method is a list": event(
-            "payment_intent.succeeded", {**good, "payment_method": [1]}
+            "payment_intent.succeeded", {**good, "payment_method": [1], "amount": 999}
         ),
         "refund id is a number": event(
             "refund.updated", {"id": 7, "status": "succeeded", "metadata": good["metadata"]}
@@ -95,20 +98,39 @@ def malformed_events(installation_id: str) -> dict[str, str]:
         "charge payment_intent is an object": event(
             "charge.refunded", {"id": "ch_1", "payment_intent": {"a": 1}}
         ),
+        "event id holds U+0000": event("payment_intent.succeeded", good, event_id="evt_\x00"),
+        "PaymentIntent id holds U+0000": event(
+            "payment_intent.succeeded", {**good, "id": "pi_\x00"}
+        ),
     }
 
 
 @pytest.mark.parametrize("case", list(malformed_events("x")))
 async def test_a_signed_malformed_event_is_acknowledged_and_changes_nothing(api, case, caplog):
     customer, _, order = await api.customer_with_order(total_cents=2350)
+    # Payment 1, in doubt: what every event above names (or tries to).
+    async with api.db.transaction() as conn:
+        before = await payments_repository.insert_payment(
+            conn,
+            order_id=int(order["id"]),
+            user_id=int(customer.id),
+            state="processing",
+            amount_cents=2350,
+            currency="eur",
+            refunded_cents=0,
+            stripe_payment_method_id="pm_card_visa",
+        )
     payload = malformed_events(api.gateway.installation_id)[case]
 
     response = await deliver(api, payload)
 
     assert response.status_code == 200, response.text
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
-    orders = (await api.get(f"/api/v1/orders/{order['id']}/payments", customer)).json()
-    assert orders["meta"]["total"] == 0
+    async with api.db.connect() as conn:
+        after = await payments_repository.by_id(conn, before.id)
+    assert after == before
+    order_now = (await api.get(f"/api/v1/orders/{order['id']}", customer)).json()["data"]
+    assert order_now["attributes"]["state"] == "pending_payment"
 
 
 async def test_an_event_that_never_matches_is_dropped_after_the_retention(api):

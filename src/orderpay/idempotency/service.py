@@ -240,7 +240,7 @@ async def run_idempotent(
         if claimed is not None:
             async with db.transaction() as conn:
                 if isinstance(exc, OrderpayError) and exc.status < 500:
-                    await conn.execute(delete(keys).where(keys.c.id == claimed.key_id))
+                    await _forget(conn, keys.c.id == claimed.key_id)
                 else:
                     await release(conn, key_id=claimed.key_id)
         raise

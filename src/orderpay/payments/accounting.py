@@ -76,7 +76,8 @@ class ChargeAccounting:
 
     async def reconcile(self) -> dict[str, int]:
         """Cancels the PaymentIntents still owed a cancel, sends the late charges' refunds,
-        and counts the late charges whose refund failed (an operator must act on those)."""
+        and counts what an operator must act on: late charges whose refund failed, and
+        rejected orders whose refund failed after it was made."""
         async with self.db.connect() as conn:
             to_cancel = await repository.with_intent_to_cancel(conn)
         for payment in to_cancel:
@@ -101,7 +102,25 @@ class ChargeAccounting:
                 payment.refunded_cents,
                 payment.amount_cents,
             )
+        async with self.db.connect() as conn:
+            # A rejected order's refund that Stripe failed or canceled later: the payment
+            # holds the customer's money again, for an order that will not come.
+            unreturned = [
+                payment
+                for payment in await repository.charged_payments_of_rejected_orders(conn)
+                if await refunds_repository.unreserved(conn, payment) > 0
+            ]
+        for payment in unreturned:
+            log.error(
+                "payment %s of rejected order %s: %s of %s not refunded (its refund failed in "
+                "Stripe); refund it",
+                payment.id,
+                payment.order_id,
+                payment.amount_cents - payment.refunded_cents,
+                payment.amount_cents,
+            )
         return {
             "intents_to_cancel": len(to_cancel),
             "late_charges_owed": len(still_owed),
+            "rejected_orders_unrefunded": len(unreturned),
         }

@@ -220,6 +220,22 @@ async def late_charges_owed(conn: AsyncConnection) -> list[Row]:
     return list(await conn.execute(query))
 
 
+async def charged_payments_of_rejected_orders(conn: AsyncConnection) -> list[Row]:
+    """Payments still holding money (succeeded, partly refunded) of orders that were
+    rejected: all of it should be on its way back."""
+    query = (
+        select(payments)
+        .join(orders, orders.c.id == payments.c.order_id)
+        .where(
+            orders.c.state == "rejected",
+            payments.c.state.in_(("succeeded", "partially_refunded")),
+            not_(payments.c.late_charge),
+        )
+        .order_by(payments.c.id)
+    )
+    return list(await conn.execute(query))
+
+
 async def unmark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
     await conn.execute(
         update(orders)

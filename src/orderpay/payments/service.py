@@ -605,6 +605,11 @@ class PaymentService:
                         # `requires_confirmation` though a lost confirm has charged it since):
                         # decide on what it is now, never on that stale answer.
                         intent = await self.gateway.retrieve_payment_intent(intent.id)
+                if intent is not None and intent_mismatch(payment, intent, self.installation_id):
+                    # Not this payment's (e.g. a copy of the database that kept the original's
+                    # installation id finds the original's): nothing is done to it in Stripe;
+                    # recording it refuses it, logged and counted, and the payment stays in doubt.
+                    return StripeResult(intent=intent)
                 if intent is None:
                     if mode == "refresh":
                         return StripeResult(unavailable=True)
@@ -646,13 +651,19 @@ class PaymentService:
         return StripeResult(intent=intent)
 
     def _create_failed_in_stripe(self, payment: Row, exc: StripeUnavailable) -> bool:
-        """Stripe answers the create with a 5xx again (it replays the 5xx it stored for the
-        key, or fails anew) and its search, old enough now to show every PaymentIntent made
-        for the payment, shows none: nothing was created, so nothing can be charged, and the
-        payment is over. Without this a stored 5xx would hold the order for the 23 h that
-        creates are replayed."""
+        """Stripe answers the create with the 5xx it *saved* for the payment's key
+        (Idempotent-Replayed: the first create itself failed inside Stripe, and created
+        nothing), and its search, old enough now to show any PaymentIntent made for the
+        payment, shows none: nothing can have been charged, and the payment is over. Without
+        this a stored 5xx would hold the order for the 23 h that creates are replayed. A 5xx
+        that is not a replay (Stripe failing now, an incident in which its search may lag
+        too) decides nothing: the payment stays in doubt."""
         old_enough = timedelta(seconds=self.settings.stripe_search_lag_seconds)
-        return (exc.http_status or 0) >= 500 and utcnow() - payment.created_at >= old_enough
+        return (
+            exc.replayed
+            and (exc.http_status or 0) >= 500
+            and utcnow() - payment.created_at >= old_enough
+        )
 
     async def _cancel(self, payment: Row, intent: IntentSnapshot) -> IntentSnapshot:
         """Cancels a PaymentIntent that has not charged. When Stripe refuses, the

@@ -89,7 +89,11 @@ def intent_mismatch(payment: Row, intent: IntentSnapshot, installation_id: str) 
     account, or to an earlier life of this one (a restored backup reuses payment ids): it is
     never recorded as this payment's unless everything we asked Stripe for matches."""
     metadata = intent.metadata
-    if metadata.get(METADATA_INSTALLATION_ID) != installation_id:
+    owner = metadata.get(METADATA_INSTALLATION_ID)
+    # A PaymentIntent from before installation ids (migration 0002) carries none: it is
+    # this payment's only if its id is the one recorded for the payment.
+    legacy = owner is None and payment.stripe_payment_intent_id == intent.id
+    if owner != installation_id and not legacy:
         return "another installation's"
     if metadata.get(METADATA_PAYMENT_ID) != str(payment.id):
         return "another payment's"

@@ -201,9 +201,15 @@ class RefundService:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 found = None
                 if utcnow() - refund.created_at > RESEND_MAX_AGE:
-                    found = await self.gateway.find_refund(
-                        refund_id=refund.id, intent_id=payment.stripe_payment_intent_id
-                    )
+                    try:
+                        found = await self.gateway.find_refund(
+                            refund_id=refund.id, intent_id=payment.stripe_payment_intent_id
+                        )
+                    except (StripeRejected, CardDeclined):
+                        # A refused read (a rotated or restricted key) says nothing about
+                        # the refund: it stays pending, never "failed" (which would free
+                        # its amount for a second refund).
+                        raise StripeUnavailable("stripe_unavailable", "lookup refused") from None
                 stripe_refund = found or await self.gateway.create_refund(
                     refund_id=refund.id,
                     intent_id=payment.stripe_payment_intent_id,
@@ -212,8 +218,11 @@ class RefundService:
                     connect=payment.destination_account_id is not None,
                 )
         except (StripeRejected, CardDeclined) as exc:
-            # Stripe refused the refund itself: nothing was refunded, its amount is free again.
-            await self._record(refund_id=refund.id, state=R.FAILED, stripe_refund_id=None)
+            # Stripe refused to make the refund: nothing was refunded, its amount is free
+            # again. Only from pending: a webhook may have recorded it succeeded meanwhile.
+            await self._record(
+                refund_id=refund.id, state=R.FAILED, stripe_refund_id=None, from_states=(R.PENDING,)
+            )
             raise RefundRefused(exc.message, code=exc.code or "refund_failed") from None
         except (StripeUnavailable, TimeoutError):
             raise _refund_pending(self.settings) from None
@@ -224,7 +233,12 @@ class RefundService:
         )
 
     async def _record(
-        self, *, refund_id: int, state: RefundState, stripe_refund_id: str | None
+        self,
+        *,
+        refund_id: int,
+        state: RefundState,
+        stripe_refund_id: str | None,
+        from_states: tuple[RefundState, ...] | None = None,
     ) -> tuple[Row, Row]:
         """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
         amount and state from its succeeded refunds, all under the payment's row lock."""
@@ -235,7 +249,7 @@ class RefundService:
                 conn,
                 refund_id=refund_id,
                 to_state=state,
-                from_states=ALLOWED_FROM[state],
+                from_states=from_states or ALLOWED_FROM[state],
                 stripe_refund_id=stripe_refund_id,
             )
             if moved is not None:

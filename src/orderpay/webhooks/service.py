@@ -111,6 +111,9 @@ class WebhookService:
                 title="Invalid signature",
             ) from None
         try:
+            if b"\\u0000" in payload:
+                # Stripe never sends it, and PostgreSQL stores no NUL in text.
+                raise MalformedEvent("the event holds U+0000")
             event = parse_event(raw)
         except MalformedEvent as exc:
             WEBHOOK_EVENTS.labels("malformed").inc()
@@ -137,15 +140,13 @@ class WebhookService:
         WEBHOOK_EVENTS.labels("applied" if applied else "kept").inc()
 
     def _may_be_ours(self, event: Event) -> bool:
-        """PaymentIntents and refunds carry our installation id in their metadata; charges
-        and disputes do not (they are matched by their PaymentIntent), unless their metadata
-        names another installation."""
-        if event.type in (*INTENT_EVENTS, *REFUND_EVENTS):
-            return self.gateway.is_ours(event.metadata)
+        """An object whose metadata names another installation is that installation's. One
+        that names none may still be ours: a charge or dispute (matched by its PaymentIntent),
+        or an object made before installation ids existed (matched by its recorded id); kept
+        until it matches, within the retention."""
         metadata = event.metadata
-        return not (isinstance(metadata, dict) and METADATA_INSTALLATION_ID in metadata) or (
-            self.gateway.is_ours(metadata)
-        )
+        named = isinstance(metadata, dict) and METADATA_INSTALLATION_ID in metadata
+        return not named or self.gateway.is_ours(metadata)
 
     async def apply_pending(self) -> int:
         """Applies events kept because they could not be matched when they came."""

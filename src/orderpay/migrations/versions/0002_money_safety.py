@@ -21,7 +21,35 @@ depends_on = None
 REFUND_STATES = "state IN ('pending', 'succeeded', 'failed', 'canceled')"
 
 
+class PaymentsInFlight(RuntimeError):
+    pass
+
+
+def _refuse_while_in_flight() -> None:
+    """Keys and metadata gain the installation id here. A payment whose create's answer was
+    lost (no PaymentIntent id recorded) would be looked for, and created again, under the new
+    key: a second charge; a pending refund would be sent again under a new key: a second
+    refund. Those are settled first, by `orderpay reconcile` of the version before."""
+    bind = op.get_bind()
+    payments = bind.execute(
+        sa.text(
+            "SELECT count(*) FROM payments WHERE state IN ('processing', 'requires_action') "
+            "AND stripe_payment_intent_id IS NULL"
+        )
+    ).scalar_one()
+    refunds = bind.execute(
+        sa.text("SELECT count(*) FROM refunds WHERE state = 'pending'")
+    ).scalar_one()
+    if payments or refunds:
+        raise PaymentsInFlight(
+            f"{payments} payment(s) in doubt without a PaymentIntent and {refunds} pending "
+            "refund(s): run `orderpay reconcile` (the version before this upgrade) until none "
+            "is left, then migrate again."
+        )
+
+
 def upgrade() -> None:
+    _refuse_while_in_flight()
     installation = op.create_table(
         "installation",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -46,6 +74,13 @@ def upgrade() -> None:
             postgresql_where=sa.text("intent_to_cancel"),
             sqlite_where=sa.text("intent_to_cancel"),
         )
+
+    # Payments that failed before this version left their PaymentIntent open (it could
+    # still be confirmed): reconcile cancels them now.
+    op.execute(
+        "UPDATE payments SET intent_to_cancel = true "
+        "WHERE state = 'failed' AND stripe_payment_intent_id IS NOT NULL"
+    )
 
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.add_column(sa.Column("idempotency_key_id", sa.BigInteger(), nullable=True))
