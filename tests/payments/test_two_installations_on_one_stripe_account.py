@@ -26,6 +26,7 @@ from tests.support.fault_proxy import Fault
 from tests.support.webhooks import deliver, event
 
 VISA = "4242424242424242"
+THREE_DS = "4000002760003184"
 CREATE = ("POST", r"^/v1/payment_intents$")
 _names = itertools.count()
 
@@ -72,12 +73,13 @@ async def test_two_installations_never_adopt_each_others_payments(databases, pro
         assert production.gateway.installation_id != staging.gateway.installation_id
         assert copy.gateway.installation_id == production.gateway.installation_id
 
-        # Both databases pay their own payment 1 of their own order 1, 2350 each.
+        # Both databases pay their own payment 1 of their own order 1, 2350 each; the
+        # production customer's bank asks for 3-D Secure.
         paid = {}
-        for api in (production, staging):
+        for api, card in ((production, THREE_DS), (staging, VISA)):
             customer, _, order = await api.customer_with_order(total_cents=2350)
             response = await api.pay(
-                customer, order["id"], stripe_token=await api.payment_method(VISA)
+                customer, order["id"], stripe_token=await api.payment_method(card)
             )
             assert response.status_code == 201, response.text
             assert response.json()["data"]["id"] == "1"
@@ -110,9 +112,12 @@ async def test_two_installations_never_adopt_each_others_payments(databases, pro
             customer, order["id"], stripe_token=await copy.payment_method(VISA)
         )
         assert in_doubt.status_code == 503, in_doubt.text
-        await money.reconcile(copy.db, copy.gateway, copy.settings)
+        # (and, however long it has waited for 3-D Secure, does not cancel it either)
+        await money.reconcile(copy.db, copy.gateway, copy.settings, abandon_after_seconds=0)
         row = await payment_row(copy, 1)
         assert (row.state, row.stripe_payment_intent_id) == ("processing", None)
+        intent = await copy.stripe_get(f"/v1/payment_intents/{production_intent}")
+        assert intent["status"] == "requires_action"
 
         # Renewed (`orderpay installation --renew`), the copy is an installation of its own:
         # Stripe holds nothing of its payment 1, which is settled as never charged.
