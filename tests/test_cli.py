@@ -116,3 +116,18 @@ def test_installation_prints_the_id_and_renew_gives_a_copy_its_own(database_url)
     assert orderpay(database_url, "installation")[1] == {
         "installation_id": renewed["installation_id"]
     }
+
+
+def test_a_price_stripe_cannot_charge_is_refused(database_url):
+    # An order of one such product could never be paid (API.md: 99,999,999 minor units).
+    code, business, _ = orderpay(database_url, "businesses", "create", "Caviar House")
+    assert code == 0
+
+    code, payload, stderr = orderpay(database_url, "products", "create", business["id"],
+                                     "Beluga", "100000000")
+    assert code != 0 and payload is None and "Traceback" not in stderr
+    assert "99999999" in stderr and "invalid_price" in stderr
+
+    code, product, _ = orderpay(database_url, "products", "create", business["id"], "Oscietra",
+                                "99999999")
+    assert code == 0 and product["price_cents"] == 99_999_999

@@ -7,7 +7,6 @@ payment, no PaymentIntent in localstripe.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,6 +15,7 @@ import httpx
 import orjson
 import pytest
 
+from tests.support.forms import multipart
 from tests.support.jsonapi import JSONAPI, assert_error, assert_jsonapi
 
 VISA = "4242424242424242"
@@ -23,20 +23,6 @@ MIB = 1024 * 1024
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def multipart(pairs: list[tuple[str, str]], *, boundary: str = "") -> tuple[bytes, str]:
-    """A multipart/form-data body of plain fields (repeated keys kept, in order). A name
-    that is a tuple (name, filename) makes that part a file."""
-    boundary = boundary or uuid.uuid4().hex
-    parts = []
-    for name, value in pairs:
-        disposition = f'form-data; name="{name}"'
-        if isinstance(name, tuple):
-            disposition = f'form-data; name="{name[0]}"; filename="{name[1]}"'
-        parts.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n")
-    parts.append(f"--{boundary}--\r\n")
-    return "".join(parts).encode(), f"multipart/form-data; boundary={boundary}"
 
 
 @dataclass

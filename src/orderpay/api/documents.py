@@ -7,6 +7,7 @@ problem with a JSON:API `source.pointer`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,7 +18,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-from orderpay.api.forms import FormDecodeError, decode_form
+from orderpay.api.forms import FormDecodeError, FormTooDeep, decode_form
 from orderpay.errors import (
     BadRequest,
     Conflict,
@@ -28,6 +29,15 @@ from orderpay.errors import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
+# How deeply a request document may nest objects and arrays, the document itself being the
+# first level (`data` is the second). Ours need 5 (`data.attributes.elements[i]`,
+# `data.relationships.order.data`); 32 leaves clients room in `meta` while keeping every
+# document far inside the limits of what handles it: orjson.dumps stops at 254 levels (the
+# Idempotency-Key's request hash, which made a deep document a 500 with a key and a 201
+# without), orjson.loads at 1024 and Python's recursion at about 1000 (the form decoder).
+# Deeper is a 400 invalid_document in every encoding, with or without Idempotency-Key: a
+# document is judged by what it is, not by how it was sent.
+MAX_DOCUMENT_DEPTH = 32
 JSONAPI_MEDIA_TYPE = "application/vnd.api+json"
 JSON_TYPES = {JSONAPI_MEDIA_TYPE, "application/json"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
@@ -78,27 +88,11 @@ async def read_document(request: Request) -> dict[str, Any]:
         )
     body = await read_body(request)
     if media_type in JSON_TYPES:
-        try:
-            document = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise BadRequest(
-                "The body is not valid JSON.", code="invalid_json", title="Malformed JSON"
-            ) from None
+        document = _decoded_json(body)
     elif media_type == "multipart/form-data":
-        document = await _decode_multipart(request, body)
+        document = _decoded_form(await _multipart_pairs(request, body))
     else:
-        try:
-            pairs = parse_qsl(
-                body.decode("utf-8"),
-                keep_blank_values=True,
-                strict_parsing=bool(body),
-                max_num_fields=1000,
-            )
-            document = decode_form(pairs)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BadRequest(
-                f"The form does not decode: {exc}", code="invalid_form", title="Malformed form"
-            ) from None
+        document = _decoded_form(_urlencoded_pairs(body))
     if not isinstance(document, dict):
         raise _invalid_document("The document must be a JSON object.")
     if "data" not in document:
@@ -108,27 +102,82 @@ async def read_document(request: Request) -> dict[str, Any]:
     return document
 
 
-async def _decode_multipart(request: Request, body: bytes) -> dict[str, Any]:
+def _too_deep() -> BadRequest:
+    return _invalid_document(
+        f"The document nests more than {MAX_DOCUMENT_DEPTH} levels of objects and arrays."
+    )
+
+
+def _deeper_than(node: Any, levels: int) -> bool:
+    """Whether `node` nests more than `levels` levels of objects and arrays (recursion
+    bounded by `levels`)."""
+    if isinstance(node, dict):
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return False
+    if levels == 0:
+        return True
+    return any(_deeper_than(child, levels - 1) for child in children)
+
+
+def _decoded_json(body: bytes) -> Any:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        # orjson's own limit (1024 levels) is past ours: the same answer as for 33 levels.
+        if str(exc).startswith("depth limit exceeded"):
+            raise _too_deep() from None
+        raise BadRequest(
+            "The body is not valid JSON.", code="invalid_json", title="Malformed JSON"
+        ) from None
+    if _deeper_than(document, MAX_DOCUMENT_DEPTH):
+        raise _too_deep()
+    return document
+
+
+def _invalid_form(reason: str) -> BadRequest:
+    return BadRequest(
+        f"The form does not decode: {reason}", code="invalid_form", title="Malformed form"
+    )
+
+
+def _urlencoded_pairs(body: bytes) -> list[tuple[str, str]]:
+    try:
+        return parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            max_num_fields=1000,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _invalid_form(str(exc)) from None
+
+
+async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str]]:
     async def stream():
         yield body
 
     try:
         form = await MultiPartParser(request.headers, stream(), max_files=0).parse()
     except MultiPartException as exc:
-        raise BadRequest(
-            f"The form does not decode: {exc.message}", code="invalid_form", title="Malformed form"
-        ) from None
+        raise _invalid_form(exc.message) from None
+    pairs = []
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            raise _invalid_form("files are not accepted")
+        pairs.append((key, value))
+    return pairs
+
+
+def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     try:
-        pairs = []
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                raise FormDecodeError("files are not accepted")
-            pairs.append((key, value))
-        return decode_form(pairs)
+        return decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
+    except FormTooDeep:
+        raise _too_deep() from None
     except FormDecodeError as exc:
-        raise BadRequest(
-            f"The form does not decode: {exc}", code="invalid_form", title="Malformed form"
-        ) from None
+        raise _invalid_form(str(exc)) from None
 
 
 def pointer_token(name: str) -> str:
@@ -220,7 +269,9 @@ def relationship_id(
             pointer=pointer + "/id",
         )
     rel_type = value.get("type")
-    if rel_type is not None and rel_type not in _type_names(type_singular):
+    if rel_type is not None and (
+        not isinstance(rel_type, str) or rel_type not in _type_names(type_singular)
+    ):
         raise Conflict(
             f"The {name} relationship must have type {type_singular!r}.",
             code="type_mismatch",
@@ -236,6 +287,22 @@ def relationship_id(
             pointer=pointer + "/id",
         )
     return rel_id
+
+
+# An integer as a form carries it (forms carry every value as text): ASCII digits. Not
+# str.isdigit(): it also accepts "²", which int() refuses (a 500), and "١٢", which int() reads
+# as 12; and "--5" got past lstrip("-"). At most 18 digits: within 64 bits, and far from
+# int()'s 4,300-digit limit for text.
+_FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def integer(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
+    """A member that is an integer from `lo` to `hi`: a JSON number, or its text in a form."""
+    if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code, pointer=pointer)
+    return value
 
 
 def parse_id(raw: str) -> int | None:

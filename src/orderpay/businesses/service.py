@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from orderpay.businesses import repository
 from orderpay.db import Database
 from orderpay.errors import Conflict, NotFound, Unprocessable
+from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.users import repository as users_repository
 
 CURRENCY = re.compile(r"^[a-z]{3}$")
@@ -67,6 +68,12 @@ async def add_member(db: Database, *, business_id: int, user_id: int) -> dict:
 async def create_product(db: Database, *, business_id: int, name: str, price_cents: int) -> dict:
     if price_cents < 0:
         raise Unprocessable("price_cents must not be negative.", code="invalid_price")
+    if price_cents > MAX_CHARGE_CENTS:
+        raise Unprocessable(
+            f"price_cents is at most {MAX_CHARGE_CENTS}, the most Stripe can charge: an order "
+            "of this product could never be paid.",
+            code="invalid_price",
+        )
     if not name.strip():
         raise Unprocessable("The name must not be empty.", code="invalid_name")
     async with db.transaction() as conn:

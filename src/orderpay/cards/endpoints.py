@@ -18,7 +18,7 @@ from orderpay.api.documents import (
     resource,
 )
 from orderpay.api.idempotent import run_once
-from orderpay.api.pagination import Page, list_document, page
+from orderpay.api.pagination import list_document, page
 from orderpay.errors import Unprocessable
 from orderpay.idempotency.service import StoredResponse
 from orderpay.users import service as users_service
@@ -44,19 +44,19 @@ def card_resource(card: Row) -> dict[str, Any]:
 
 @router.post("/cards", status_code=201)
 async def save_card(
-    request: Request,
-    token_hash: str = Depends(deps.token_hash_or_checkout_session),
-    idempotency_key: str | None = Depends(deps.idempotency_key),
+    request: Request, token_hash: str = Depends(deps.token_hash_or_checkout_session)
 ) -> Response:
-    document = await read_document(request)
-    attributes, _ = resource(document, "cards", ("stripe_token",))
-    token = attributes.get("stripe_token")
-    if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
-        raise Unprocessable(
-            "stripe_token is a Stripe PaymentMethod id (pm_…).",
-            code="missing_payment_source" if token is None else "invalid_payment_source",
-            pointer="/data/attributes/stripe_token",
-        )
+    async with deps.authenticated_refusals(request, token_hash):
+        idempotency_key = await deps.idempotency_key(request)
+        document = await read_document(request)
+        attributes, _ = resource(document, "cards", ("stripe_token",))
+        token = attributes.get("stripe_token")
+        if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
+            raise Unprocessable(
+                "stripe_token is a Stripe PaymentMethod id (pm_…).",
+                code="missing_payment_source" if token is None else "invalid_payment_source",
+                pointer="/data/attributes/stripe_token",
+            )
     cards = request.app.state.cards
 
     async def work(user, _key_id):
@@ -76,10 +76,11 @@ async def save_card(
 
 @router.get("/cards")
 async def list_cards(
-    request: Request, token_hash: str = Depends(deps.token_hash), paging: Page = Depends(page)
+    request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
+    paging = await page(request)  # once the caller is known: an anonymous one gets 401
     total, rows = await request.app.state.cards.list(
         user=user, limit=paging.size, offset=paging.offset
     )

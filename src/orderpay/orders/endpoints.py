@@ -9,7 +9,7 @@ from starlette.responses import Response
 from orderpay.api import deps
 from orderpay.api.documents import JSONAPIResponse, parse_id, read_document
 from orderpay.api.idempotent import run_once
-from orderpay.api.pagination import Page, list_document, page
+from orderpay.api.pagination import list_document, page
 from orderpay.idempotency.service import StoredResponse
 from orderpay.orders import schemas, service
 from orderpay.payments.schemas import payment_resource
@@ -24,13 +24,11 @@ async def _user(request: Request, token_hash: str):
 
 
 @router.post("/orders", status_code=201)
-async def create_order(
-    request: Request,
-    token_hash: str = Depends(deps.token_hash),
-    idempotency_key: str | None = Depends(deps.idempotency_key),
-) -> Response:
-    document = await read_document(request)
-    new = schemas.parse_create(document)
+async def create_order(request: Request, token_hash: str = Depends(deps.token_hash)) -> Response:
+    async with deps.authenticated_refusals(request, token_hash):
+        idempotency_key = await deps.idempotency_key(request)
+        document = await read_document(request)
+        new = schemas.parse_create(document)
     db = request.app.state.db
 
     async def work(user, _key_id):
@@ -50,9 +48,10 @@ async def create_order(
 
 @router.get("/orders")
 async def list_orders(
-    request: Request, token_hash: str = Depends(deps.token_hash), paging: Page = Depends(page)
+    request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
     user = await _user(request, token_hash)
+    paging = await page(request)  # once the caller is known: an anonymous one gets 401
     total, rows = await service.list_orders(
         request.app.state.db, user_id=user.id, limit=paging.size, offset=paging.offset
     )
@@ -73,12 +72,10 @@ async def get_order(
 
 @router.get("/orders/{order_id}/payments")
 async def order_payments(
-    order_id: str,
-    request: Request,
-    token_hash: str = Depends(deps.token_hash),
-    paging: Page = Depends(page),
+    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
     user = await _user(request, token_hash)
+    paging = await page(request)  # once the caller is known: an anonymous one gets 401
     total, rows = await service.order_payments(
         request.app.state.db,
         user_id=user.id,
@@ -95,8 +92,9 @@ async def order_payments(
 async def reject_order(
     order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
-    document = await read_document(request)
-    reason, other = schemas.parse_reject(document, order_id)
+    async with deps.authenticated_refusals(request, token_hash):
+        document = await read_document(request)
+        reason, other = schemas.parse_reject(document, order_id)
     user = await _user(request, token_hash)
     order, elements = await service.reject_order(
         request.app.state.db,

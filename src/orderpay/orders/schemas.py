@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy.engine import Row
 
 from orderpay.api.documents import (
+    integer,
     isoformat,
     parse_id,
     pointer_token,
@@ -20,20 +20,6 @@ from orderpay.orders.service import NewOrder, OrderLine
 
 MAX_SHIPPING_CENTS = 1_000_000
 MAX_NOTES = 2000
-
-
-# An integer as a form carries it. Not str.isdigit(): it also accepts "²" and other digits
-# int() refuses, and "--5" got past lstrip("-"); both made int() raise (a 500).
-_FORM_INTEGER = re.compile(r"-?[0-9]{1,18}")
-
-
-def _int(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
-    # Form bodies carry every value as a string; JSON must carry numbers.
-    if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code, pointer=pointer)
-    return value
 
 
 def parse_create(document: dict[str, Any]) -> NewOrder:
@@ -78,12 +64,12 @@ def parse_create(document: dict[str, Any]) -> NewOrder:
                 code="unknown_product",
                 pointer=f"{pointer}/product_id",
             )
-        quantity = _int(
+        quantity = integer(
             element.get("quantity"), f"{pointer}/quantity", lo=1, hi=99, code="invalid_quantity"
         )
         lines.append(OrderLine(product_id=pid, quantity=quantity, pointer=pointer))
     shipping = attributes.get("shipping_cost_cents", 0)
-    shipping = _int(
+    shipping = integer(
         0 if shipping is None else shipping,
         "/data/attributes/shipping_cost_cents",
         lo=0,

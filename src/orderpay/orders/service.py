@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database
 from orderpay.errors import Conflict, NotFound, OrderpayError, Unprocessable
+from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders import repository
 from orderpay.payments import repository as payments_repository
 from orderpay.refunds import repository as refunds_repository
@@ -64,6 +65,18 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
                 }
             )
         subtotal = sum(e["total_cents"] for e in element_rows)
+        total = subtotal + new.shipping_cost_cents
+        # Refused here, the same on both databases, rather than when it is paid: Stripe
+        # cannot charge 0 (and a payment's amount is positive), nor more than its maximum
+        # (which is also past PostgreSQL's integer columns long before int64).
+        if not 1 <= total <= MAX_CHARGE_CENTS:
+            raise Unprocessable(
+                f"An order's total must be from 1 to {MAX_CHARGE_CENTS} (what Stripe can "
+                f"charge); this one's would be {total}.",
+                code="invalid_order_total",
+                title="Invalid order total",
+                pointer="/data/attributes",
+            )
         order = await repository.insert_order(
             conn,
             element_rows=element_rows,
@@ -73,7 +86,7 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
             currency=business.currency,
             subtotal_cents=subtotal,
             shipping_cost_cents=new.shipping_cost_cents,
-            total_cents=subtotal + new.shipping_cost_cents,
+            total_cents=total,
             notes=new.notes,
         )
         elements = (await repository.elements_of(conn, [order.id]))[order.id]

@@ -28,9 +28,10 @@ async def create_payment(request: Request) -> Response:
     # ~4% of a worker's CPU on this, the hot path (docs/PERFORMANCE.md). The checkout page
     # pays with its session cookie; a bearer request never looks at cookies.
     token_hash = await deps.token_hash_or_checkout_session(request)
-    idempotency_key = await deps.idempotency_key(request)
-    document = await read_document(request)
-    order_id, source = schemas.parse_create(document)
+    async with deps.authenticated_refusals(request, token_hash):
+        idempotency_key = await deps.idempotency_key(request)
+        document = await read_document(request)
+        order_id, source = schemas.parse_create(document)
     service = _service(request)
     result = await service.create(
         token_hash=token_hash,

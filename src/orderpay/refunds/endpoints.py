@@ -10,19 +10,12 @@ from sqlalchemy.engine import Row
 from starlette.responses import Response
 
 from orderpay.api import deps
-from orderpay.api.documents import (
-    error_document,
-    isoformat,
-    parse_id,
-    read_document,
-    relationship_id,
-    resource,
-)
+from orderpay.api.documents import error_document, isoformat, read_document
 from orderpay.api.idempotent import run_once
-from orderpay.errors import Unprocessable
 from orderpay.idempotency.service import StoredResponse
 from orderpay.payments.schemas import payment_resource
-from orderpay.refunds.service import REASONS, RefundRefused
+from orderpay.refunds import schemas
+from orderpay.refunds.service import RefundRefused
 
 router = APIRouter(tags=["refunds"])
 
@@ -43,43 +36,20 @@ def refund_resource(refund: Row) -> dict[str, Any]:
 
 
 @router.post("/refunds", status_code=201)
-async def create_refund(
-    request: Request,
-    token_hash: str = Depends(deps.token_hash),
-    idempotency_key: str | None = Depends(deps.idempotency_key),
-) -> Response:
-    document = await read_document(request)
-    attributes, relationships = resource(document, "refunds", ("amount_cents", "reason"))
-    amount = attributes.get("amount_cents")
-    if isinstance(amount, str) and amount.isdigit():
-        amount = int(amount)
-    if amount is not None and (
-        isinstance(amount, bool) or not isinstance(amount, int) or amount < 1
-    ):
-        raise Unprocessable(
-            "amount_cents is a positive integer.",
-            code="invalid_amount",
-            pointer="/data/attributes/amount_cents",
-        )
-    reason = attributes.get("reason")
-    if reason is not None and reason not in REASONS:
-        raise Unprocessable(
-            f"reason is one of {', '.join(REASONS)}.",
-            code="invalid_reason",
-            pointer="/data/attributes/reason",
-        )
-    payment_id = relationship_id(
-        relationships, "payment", "payment", missing_code="missing_payment"
-    )
+async def create_refund(request: Request, token_hash: str = Depends(deps.token_hash)) -> Response:
+    async with deps.authenticated_refusals(request, token_hash):
+        idempotency_key = await deps.idempotency_key(request)
+        document = await read_document(request)
+        requested = schemas.parse_create(document)
     refunds = request.app.state.refunds
 
     async def work(user, key_id):
         try:
             refund, payment = await refunds.create(
                 user_id=user.id,
-                payment_id=parse_id(payment_id),
-                amount_cents=amount,
-                reason=reason,
+                payment_id=requested.payment_id,
+                amount_cents=requested.amount_cents,
+                reason=requested.reason,
                 idempotency_key_id=key_id,
             )
         except RefundRefused as refused:
