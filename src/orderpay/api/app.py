@@ -159,14 +159,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await db.dispose()
 
     app = FastAPI(
-        title="orderpay", version="1", lifespan=lifespan, default_response_class=JSONAPIResponse
+        title="orderpay",
+        version="1",
+        lifespan=lifespan,
+        default_response_class=JSONAPIResponse,
+        # Our own /docs, with its assets served from here (api/docs.py), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(OrderpayError, _orderpay_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(RequestContextMiddleware)
 
-    from orderpay.api import operations
+    from orderpay.api import docs, openapi, operations
     from orderpay.cards.endpoints import router as cards_router
     from orderpay.orders.endpoints import router as orders_router
     from orderpay.payments.endpoints import router as payments_router
@@ -181,4 +187,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from orderpay.checkout.endpoints import router as checkout_router
 
     app.include_router(checkout_router)
+    app.include_router(docs.router)
+    openapi.install(app)
     return app

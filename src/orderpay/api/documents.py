@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -43,7 +43,9 @@ JSON_TYPES = {JSONAPI_MEDIA_TYPE, "application/json"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
-class JSONAPIResponse(Response):
+class JSONAPIResponse(JSONResponse):
+    # A JSONResponse (rather than a plain Response) only so that FastAPI documents its
+    # routes' responses as JSON documents (api/openapi.py); rendering is orjson's, below.
     media_type = JSONAPI_MEDIA_TYPE
 
     def render(self, content: Any) -> bytes:
