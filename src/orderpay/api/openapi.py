@@ -496,16 +496,21 @@ def _request_body(body: Body) -> dict[str, Any]:
     }
 
 
-def _error_example(code: str, status: int) -> dict[str, Any]:
+def _error_example(code: str, status: int, meta: dict[str, Any] | None) -> dict[str, Any]:
     _, title, detail = CODES.get(code, (status, STATUS_TEXT[status], ""))
     if code not in CODES:
         title, detail = "Payment declined", "Your card has insufficient funds."
     error = {"status": str(status), "code": code, "title": title, "detail": detail}
-    return {"errors": [error]}
+    return {"errors": [error], **({"meta": meta} if meta is not None else {})}
 
 
 def _error_response(
-    status: int, codes: tuple[str, ...] | Open, *, document: type[BaseModel], retry_after: bool
+    status: int,
+    codes: tuple[str, ...] | Open,
+    *,
+    document: type[BaseModel],
+    retry_after: bool,
+    meta: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     known = codes.known if isinstance(codes, Open) else codes
     lines = []
@@ -538,7 +543,7 @@ def _error_response(
         "content": {
             JSONAPI_MEDIA_TYPE: {
                 "schema": schema,
-                "examples": {code: {"value": _error_example(code, status)} for code in known},
+                "examples": {code: {"value": _error_example(code, status, meta)} for code in known},
             }
         },
     }
@@ -554,13 +559,13 @@ def operation(
     idempotent: bool = False,
     paged: bool = False,
     public: bool = False,
-    payment_errors: Iterable[int] = (),
+    payment_errors: Mapping[int, dict[str, Any]] | None = None,
     raw_body: dict[str, Any] | None = None,
     parameters: Iterable[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """Keyword arguments for a route decorator (`@router.post(path, **operation(...))`) that
     describe the operation completely. `payment_errors`: statuses whose document carries the
-    attempt in `meta.payment` (Create Payment's outcomes)."""
+    attempt in `meta` (Create Payment's outcomes), with an example of that `meta`."""
     errors = errors or {}
     if body is not None:
         errors = merge(DOCUMENT, errors)
@@ -570,7 +575,7 @@ def operation(
         errors = merge(PAGED, errors)
     if not public:
         errors = merge(AUTHENTICATED, errors)
-    payment_errors = set(payment_errors)
+    payment_errors = payment_errors or {}
     responses: dict[int | str, Any] = {}
     for status, spec in success.items():
         response: dict[str, Any] = {
@@ -595,7 +600,11 @@ def operation(
             contract.PaymentErrorDocument if status in payment_errors else contract.ErrorDocument
         )
         responses[status] = _error_response(
-            status, errors[status], document=document, retry_after=status == 503
+            status,
+            errors[status],
+            document=document,
+            retry_after=status == 503,
+            meta=payment_errors.get(status),
         )
     if idempotent:
         for response in responses.values():

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request
 from sqlalchemy import text
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from orderpay import metrics
 from orderpay.api.openapi import REQUEST_ID_HEADER, operation
@@ -39,7 +39,8 @@ METRICS["responses"] = {
 }
 
 
-@router.get("/healthz", **HEALTHZ)
+# response_class: what each answers, for the documentation.
+@router.get("/healthz", response_class=JSONResponse, **HEALTHZ)
 async def healthz(request: Request) -> Response:
     """`200` when the database answers, `503` otherwise."""
     try:
@@ -50,7 +51,7 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics", **METRICS)
+@router.get("/metrics", response_class=PlainTextResponse, **METRICS)
 async def prometheus_metrics() -> Response:
     """Prometheus metrics of this process."""
     body, content_type = metrics.render()

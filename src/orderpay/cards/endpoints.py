@@ -182,6 +182,7 @@ async def save_card(
 async def list_cards(
     request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
+    """The caller's saved cards (Card records)."""
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     paging = await page(request)  # once the caller is known: an anonymous one gets 401

@@ -178,7 +178,24 @@ CREATE_PAYMENT = operation(
         502: ("payment_provider_error",),
         503: ("payment_processing",),
     },
-    payment_errors=(402, 502, 503),
+    payment_errors={
+        402: {
+            "payment": payment_example(
+                "failed",
+                failure_code="insufficient_funds",
+                failure_message="Your card has insufficient funds.",
+            )
+        },
+        502: {
+            "payment": payment_example(
+                "failed",
+                stripe_payment_intent_id=None,
+                failure_code="stripe_error",
+                failure_message="Stripe failed to create the payment; nothing was charged.",
+            )
+        },
+        503: {"payment": payment_example("processing", stripe_payment_intent_id=None)},
+    },
 )
 
 GET_PAYMENT = operation(

@@ -31,7 +31,8 @@ STRIPE_WEBHOOK = operation(
 )
 
 
-@router.post("/stripe/webhooks", **STRIPE_WEBHOOK)
+# response_class: what it answers (an empty 200), for the documentation.
+@router.post("/stripe/webhooks", response_class=Response, **STRIPE_WEBHOOK)
 async def stripe_webhook(request: Request) -> Response:
     """Stripe's events about payments and refunds, verified with `Stripe-Signature` against
     `STRIPE_WEBHOOK_SECRET` (300 s tolerance). Each event is processed once; events may come
