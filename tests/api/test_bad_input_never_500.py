@@ -457,3 +457,104 @@ async def test_an_index_of_thousands_of_digits_orders_elements_like_any_index(ap
                 (world.product["id"], 2),
                 (other["id"], 1),
             ]
+
+
+# -- found by tests/api/test_random_requests_never_500.py ---------------------------------
+
+# endpoint -> the attribute carrying text that reaches the database or Stripe
+TEXT_ATTRIBUTES = {
+    "orders": "notes",
+    "reject": "other_rejection_reason",
+    "cards": "stripe_token",
+    "payments": "stripe_token",
+    "refunds": "reason",
+}
+
+
+async def test_text_holding_nul_is_400_in_every_encoding(api, world, payment, subtests):
+    # PostgreSQL's text cannot store U+0000: these were 500s there (and stored on SQLite).
+    documents = await documents_for(api, world, payment)
+    documents["reject"]["data"]["attributes"] = {
+        "reject_reason": "other",
+        "other_rejection_reason": "closed",
+    }
+    saved = copy.deepcopy(documents["payments"])
+    saved["data"]["attributes"] = {"stripe_payment_method_id": "pm_saved"}
+    cases = {e: (documents[e], TEXT_ATTRIBUTES[e]) for e in BODY_ENDPOINTS}
+    cases["payments_saved_card"] = (saved, "stripe_payment_method_id")
+    for case, (valid, attribute) in cases.items():
+        endpoint = case.split("_")[0]
+        for encoding in ("json", *ENCODINGS):
+            with subtests.test(case=case, encoding=encoding):
+                document = copy.deepcopy(valid)
+                attributes = document["data"]["attributes"]
+                attributes[attribute] = f"{attributes.get(attribute) or 'x'}\x00"
+                if encoding == "json":
+                    content, content_type = dumps(document), JSONAPI
+                else:
+                    content, content_type = form(encoding, bracketed_pairs(document))
+                before = await written(api)
+
+                response = await send(
+                    api,
+                    endpoint,
+                    world.path(endpoint),
+                    content=content,
+                    content_type=content_type,
+                    sender=world.sender(endpoint),
+                )
+
+                assert_error(response, 400, "invalid_document", f"/data/attributes/{attribute}")
+                assert await written(api) == before
+
+
+async def test_a_member_name_holding_nul_is_400(api, world):
+    document = valid_document("orders", world)
+    document["data"]["attributes"]["no\x00tes"] = "x"
+    before = await written(api)
+
+    response = await api.post("/api/v1/orders", document, world.customer)
+
+    assert_error(response, 400, "invalid_document", "/data/attributes/no\x00tes")
+    assert await written(api) == before
+
+
+async def test_multipart_forms_in_another_charset_than_utf8_are_400(api, world, subtests):
+    # Starlette decodes a part with the codec `charset` names: utf-7 gave lone surrogates,
+    # punycode and idna raised UnicodeError (500s), utf-16 decoded into other text.
+    for charset in ("utf-7", "punycode", "idna", "utf-16", "latin-1", "rot13", "nope"):
+        with subtests.test(charset=charset):
+            document = valid_document("orders", world)
+            document["data"]["attributes"]["notes"] = "+2AA-.."
+            content, content_type = multipart(bracketed_pairs(document))
+            before = await written(api)
+
+            response = await send(
+                api,
+                "orders",
+                "/api/v1/orders",
+                content=content,
+                content_type=f"{content_type}; charset={charset}",
+                headers={"Idempotency-Key": f"charset-{charset}"},
+                sender=world.customer,
+            )
+
+            assert_error(response, 400, "invalid_form")
+            assert await written(api) == before
+
+
+async def test_multipart_forms_declared_utf8_are_accepted(api, world, subtests):
+    for charset in ("utf-8", "UTF-8", "utf8", '"utf-8"'):
+        with subtests.test(charset=charset):
+            content, content_type = multipart(bracketed_pairs(valid_document("orders", world)))
+
+            response = await send(
+                api,
+                "orders",
+                "/api/v1/orders",
+                content=content,
+                content_type=f"{content_type}; charset={charset}",
+                sender=world.customer,
+            )
+
+            assert response.status_code == 201, response.text

@@ -124,17 +124,27 @@ def valid_document(
     payment_id: str = "1",
     order_id: str | None = None,
 ) -> dict:
-    """A document the endpoint accepts (given a usable token and payment)."""
+    """A document the endpoint accepts (given a usable token and payment), with every
+    attribute it takes."""
     order_id = order_id or world.order["id"]
     if endpoint == "orders":
-        return order_document(world.business["id"], world.product["id"])
+        document = order_document(world.business["id"], world.product["id"])
+        document["data"]["attributes"]["notes"] = "no onions"
+        return document
     if endpoint == "reject":
-        return reject_document(order_id)
+        document = reject_document(order_id)
+        document["data"]["attributes"] = {
+            "reject_reason": "other",
+            "other_rejection_reason": "the oven broke",
+        }
+        return document
     if endpoint == "cards":
         return card_document(stripe_token)
     if endpoint == "payments":
         return payment_document(order_id, stripe_token)
-    return refund_document(payment_id, 100)
+    document = refund_document(payment_id, 100)
+    document["data"]["attributes"]["reason"] = "requested_by_customer"
+    return document
 
 
 async def send(

@@ -7,6 +7,7 @@ problem with a JSON:API `source.pointer`.
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -134,9 +136,45 @@ def _decoded_json(body: bytes) -> Any:
         raise BadRequest(
             "The body is not valid JSON.", code="invalid_json", title="Malformed JSON"
         ) from None
-    if _deeper_than(document, MAX_DOCUMENT_DEPTH):
-        raise _too_deep()
+    # Cheap guards before each walk (this is Create Payment's path): a document cannot nest
+    # deeper than it has brackets, nor hold U+0000 without its escape.
+    if body.count(b"{") + body.count(b"[") > MAX_DOCUMENT_DEPTH:
+        if _deeper_than(document, MAX_DOCUMENT_DEPTH):
+            raise _too_deep()
+    if b"\\u0000" in body:
+        _refuse_nul(document)
     return document
+
+
+def _nul_path(node: Any) -> list | None:
+    """The path to the first member name or text holding U+0000, if any."""
+    if isinstance(node, str):
+        return [] if "\x00" in node else None
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return None
+    for key, child in items:
+        if isinstance(key, str) and "\x00" in key:
+            return [key]
+        found = _nul_path(child)
+        if found is not None:
+            return [key, *found]
+    return None
+
+
+def _refuse_nul(document: Any) -> None:
+    """No text of a document holds U+0000 (NUL): PostgreSQL's text cannot store it (it was
+    a 500 there, and stored on SQLite), nor is it in any name, note or Stripe id. Refused
+    for the whole document, in every encoding, so that no field can forget it."""
+    path = _nul_path(document)
+    if path is not None:
+        raise _invalid_document(
+            "Text in a document cannot hold U+0000 (NUL).",
+            "".join(f"/{pointer_token(str(step))}" for step in path),
+        )
 
 
 def _invalid_form(reason: str) -> BadRequest:
@@ -157,7 +195,25 @@ def _urlencoded_pairs(body: bytes) -> list[tuple[str, str]]:
         raise _invalid_form(str(exc)) from None
 
 
+def _utf8_form(content_type: str) -> None:
+    """A multipart form is UTF-8, as a urlencoded one is. Starlette decodes with whatever
+    codec the `charset` parameter names: utf-7 gave lone surrogates (text no database or
+    JSON encoder takes), punycode and idna raised UnicodeError (both were 500s)."""
+    # The parser Starlette itself reads the parameter with.
+    charset = parse_options_header(content_type)[1].get(b"charset")
+    if charset is None:
+        return
+    try:
+        name = codecs.lookup(charset.decode("latin-1")).name
+    except LookupError:
+        name = None
+    if name != "utf-8":
+        raise _invalid_form(f"charset {charset.decode('latin-1')!r:.40}: a form is UTF-8")
+
+
 async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str]]:
+    _utf8_form(request.headers.get("content-type", ""))
+
     async def stream():
         yield body
 
@@ -175,11 +231,14 @@ async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str
 
 def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     try:
-        return decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
+        document = decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
     except FormTooDeep:
         raise _too_deep() from None
     except FormDecodeError as exc:
         raise _invalid_form(str(exc)) from None
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        _refuse_nul(document)
+    return document
 
 
 def pointer_token(name: str) -> str:
