@@ -361,6 +361,9 @@ def integer(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
     """A member that is an integer from `lo` to `hi`: a JSON number, or its text in a form."""
     if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
         value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+        # JSON has one kind of number: 2.0 is the integer 2 (JSON Schema's `integer` too).
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code, pointer=pointer)
     return value
