@@ -31,8 +31,57 @@ from orderpay.refunds.service import REASONS as REFUND_REASONS
 
 # Python's whitespace (str.strip), which ECMA's `\s` does not quite match.
 _PY_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# An integer as text, as api/documents.integer reads it (surrounding whitespace allowed).
-INTEGER_TEXT = rf"^[{_PY_SPACE}]*-?[0-9]{{1,18}}[{_PY_SPACE}]*$"
+# An integer as text, as api/documents.integer reads it: at most 18 ASCII digits, maybe a
+# minus sign, maybe whitespace around (decimal_text, below).
+_MAX_DIGITS = 18
+
+
+def _subranges(lo: int, hi: int) -> list[tuple[int, int]]:
+    """[lo, hi] cut where its digit pattern changes: 1..99 is 1..9 and 10..99."""
+
+    def nines(n: int, k: int) -> int:  # n with its last k digits made 9s
+        return int(str(n)[:-k] + "9" * k) if len(str(n)) > k else 10**k - 1
+
+    stops = {hi}
+    k = 1
+    while lo <= nines(lo, k) < hi:
+        stops.add(nines(lo, k))
+        k += 1
+    k = 1
+    while lo < (hi + 1) - (hi + 1) % 10**k - 1 <= hi:
+        stops.add((hi + 1) - (hi + 1) % 10**k - 1)
+        k += 1
+    ranges, start = [], lo
+    for stop in sorted(stops):
+        ranges.append((start, stop))
+        start = stop + 1
+    return ranges
+
+
+def _digits(start: int, stop: int) -> str:
+    """The numbers from start to stop (same length, one pattern) as a regex."""
+    pattern, any_digit = "", 0
+    for a, b in zip(str(start), str(stop), strict=True):
+        if a == b:
+            pattern += a
+        elif (a, b) == ("0", "9"):
+            any_digit += 1
+        else:
+            pattern += f"[{a}-{b}]"
+    return pattern + (f"[0-9]{{{any_digit}}}" if any_digit > 1 else "[0-9]" * any_digit)
+
+
+def decimal_text(lo: int, hi: int) -> str:
+    """The text api/documents.integer reads as an integer from lo to hi (0 <= lo <= hi)."""
+    alternatives = [
+        f"0{{0,{_MAX_DIGITS - len(str(start))}}}{_digits(start, stop)}"
+        for start, stop in _subranges(max(lo, 0), hi)
+    ]
+    if lo <= 0:
+        alternatives.append(f"-0{{1,{_MAX_DIGITS}}}")  # int("-0") is 0
+    return rf"^[{_PY_SPACE}]*(?:{'|'.join(alternatives)})[{_PY_SPACE}]*$"
+
+
 # Text with at least one character that is not whitespace.
 NOT_BLANK = rf"[^{_PY_SPACE}]"
 
@@ -43,7 +92,11 @@ def integer_or_text(lo: int, hi: int, description: str) -> Any:
         "description": description,
         "anyOf": [
             {"type": "integer", "minimum": lo, "maximum": hi},
-            {"type": "string", "pattern": INTEGER_TEXT, "description": "The same, as text."},
+            {
+                "type": "string",
+                "pattern": decimal_text(lo, hi),
+                "description": "The same, as decimal text (as a form carries it).",
+            },
         ],
     }
     return Annotated[int | str, WithJsonSchema(schema)]
@@ -189,7 +242,7 @@ class CreatePaymentRequest(_Open):
 
 class SaveCardAttributes(_Closed):
     stripe_token: str = Field(
-        pattern=r"^(pm|tok|src)_",
+        pattern=r"^(pm|tok|src)_[A-Za-z0-9_]{1,250}$",
         description="The card as Stripe.js gives it: a PaymentMethod `pm_…` (or a card token "
         "`tok_…`, a Source `src_…`).",
         examples=["pm_1PqXyZ2eZvKYlo2C"],

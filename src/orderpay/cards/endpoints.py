@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -25,6 +26,11 @@ from orderpay.idempotency.service import StoredResponse
 from orderpay.users import service as users_service
 
 router = APIRouter(tags=["cards"])
+
+# What Stripe.js gives: a PaymentMethod, card token or Source id (Stripe's ids are ASCII
+# letters, digits and `_`). Checked before Stripe is asked: the token is part of the
+# Idempotency-Key sent with the attach, where a control character failed the request.
+STRIPE_TOKEN = re.compile(r"(pm|tok|src)_[A-Za-z0-9_]{1,250}")
 
 # -- the contract (api/openapi.py) -------------------------------------------------------------
 
@@ -51,7 +57,7 @@ SAVE_CARD = operation(
             {
                 "data[type]": text("**cards**.", enum=["cards"]),
                 "data[attributes][stripe_token]": text(
-                    "The card from Stripe.js (`pm_…`).", pattern=r"^(pm|tok|src)_"
+                    "The card from Stripe.js (`pm_…`).", pattern=f"^{STRIPE_TOKEN.pattern}$"
                 ),
             },
             required=["data[type]", "data[attributes][stripe_token]"],
@@ -155,7 +161,7 @@ async def save_card(
         document = await read_document(request)
         attributes, _ = resource(document, "cards", ("stripe_token",))
         token = attributes.get("stripe_token")
-        if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
+        if not isinstance(token, str) or not STRIPE_TOKEN.fullmatch(token):
             raise Unprocessable(
                 "stripe_token is a Stripe PaymentMethod id (pm_…).",
                 code="missing_payment_source" if token is None else "invalid_payment_source",
