@@ -14,7 +14,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openapi_spec_validator import validate
 
 from orderpay.api.app import create_app
+from orderpay.api.contract import decimal_text
+from orderpay.api.documents import integer
 from orderpay.api.openapi import CODES
+from orderpay.errors import OrderpayError
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "orderpay"
 JSON_TYPES = {"application/vnd.api+json", "application/json"}
@@ -209,3 +212,24 @@ def test_every_error_code_the_code_raises_is_documented():
     assert raised, "no code found: the pattern is stale"
     undocumented = raised - set(CODES) - set(UNLISTED_CODES)
     assert not undocumented, undocumented
+
+
+@pytest.mark.parametrize("lo, hi", [(1, 99), (0, 1_000_000), (1, 99_999_999)])
+def test_an_integer_as_text_matches_its_pattern_exactly_when_the_parser_reads_it(lo, hi):
+    # The pattern of a form's (or a JSON string's) integer is the parser's own rule: what it
+    # accepts matches, and nothing else does (schemathesis relies on both).
+    pattern = re.compile(decimal_text(lo, hi))
+    texts = [str(n) for n in range(0, 1200)]
+    texts += [str(n) for n in (lo - 1, lo, hi, hi + 1, hi * 7, 10**17, 10**18, 10**19)]
+    texts += ["0" * k + str(n) for k in range(20) for n in (0, 1, 9, 10, 99, 100, hi)]
+    texts += ["-0", "-00", "-1", "- 1", "+5", " 5 ", "\x1c7\x85", "\u20008", "1e3", "5.0"]
+    texts += ["٣", "²", "", "-", " ", "0x10", "1_000", "9" * 18, "9" * 19]
+
+    def parser_reads(text: str) -> bool:
+        try:
+            integer(text, "/x", lo=lo, hi=hi, code="c")
+        except OrderpayError:
+            return False
+        return True
+
+    assert [t for t in texts if bool(pattern.fullmatch(t)) != parser_reads(t)] == []

@@ -437,30 +437,40 @@ def form_pairs(document: Any, prefix: str = "") -> dict[str, str]:
     return pairs
 
 
+# A form key as api/forms.py reads it: a name, then `[segment]`s.
+FORM_KEY = r"^[^\[]+(\[[^\[\]]*\])*$"
+
+
 def form_schema(
     fields: Mapping[str, dict[str, Any]],
     *,
     required: Iterable[str] = (),
     one_of: Iterable[Iterable[str]] = (),
     any_of: Iterable[Iterable[str]] = (),
-    pattern_fields: Mapping[str, dict[str, Any]] | None = None,
+    dependent: Mapping[str, list[str]] | None = None,
+    conditions: Iterable[dict[str, Any]] = (),
     description: str = "",
 ) -> dict[str, Any]:
     """A form body's schema: each field a bracketed key (`data[attributes][stripe_token]`)
-    with a text value; `one_of` / `any_of`: groups of which exactly one / at least one field
-    must be present."""
+    with a text value. `one_of` / `any_of`: groups of keys of which exactly one / at least one
+    is present; `dependent`: keys that need others (`dependentRequired`); `conditions`: more
+    JSON Schema constraints (`if`/`then`)."""
     schema: dict[str, Any] = {
         "type": "object",
-        "description": description
-        or "The same document as bracketed form keys: `data[type]=…&data[attributes][…]=…`. "
-        "Every value is text.",
+        "description": (description + "\n\n" if description else "")
+        + "The document as bracketed form keys: `data[type]=…&data[attributes][…]=…`. Every "
+        "value is text. Other keys are allowed, and ignored, when they decode together with "
+        "these (a key is given once, and is a name followed by `[segment]`s).",
         "properties": dict(fields),
         "required": list(required),
+        "additionalProperties": {"type": "string"},
+        "propertyNames": {"pattern": FORM_KEY},
     }
-    if pattern_fields:
-        schema["patternProperties"] = dict(pattern_fields)
+    if dependent:
+        schema["dependentRequired"] = dict(dependent)
     constraints = [{"oneOf": [{"required": [k]} for k in group]} for group in one_of]
     constraints += [{"anyOf": [{"required": [k]} for k in group]} for group in any_of]
+    constraints += list(conditions)
     if constraints:
         schema["allOf"] = constraints
     return schema

@@ -82,7 +82,6 @@ def list_example(resource: dict, path: str) -> dict:
     }
 
 
-_ELEMENT = r"^data\[attributes\]\[elements\]\[[0-9]*\]"
 _BUSINESS = "data[relationships][business]"
 CREATE_ORDER = operation(
     "createOrder",
@@ -94,10 +93,10 @@ CREATE_ORDER = operation(
                 "data[type]": text("**orders**.", enum=["orders"]),
                 "data[attributes][elements][0][product_id]": text("A product's `id`."),
                 "data[attributes][elements][0][quantity]": text(
-                    "1 to 99.", pattern=contract.INTEGER_TEXT
+                    "1 to 99.", pattern=contract.decimal_text(1, 99)
                 ),
                 "data[attributes][shipping_cost_cents]": text(
-                    "Minor units.", pattern=contract.INTEGER_TEXT
+                    "Minor units.", pattern=contract.decimal_text(0, contract.MAX_SHIPPING_CENTS)
                 ),
                 "data[attributes][notes]": text(maxLength=2000),
                 f"{_BUSINESS}[id]": text("The business's `id`.", minLength=1),
@@ -111,10 +110,10 @@ CREATE_ORDER = operation(
                 "data[attributes][elements][0][quantity]",
             ],
             any_of=[[f"{_BUSINESS}[id]", f"{_BUSINESS}[data][id]"]],
-            pattern_fields={
-                rf"{_ELEMENT}\[product_id\]$": text("More lines: `elements[1][product_id]`, …"),
-                rf"{_ELEMENT}\[quantity\]$": text(pattern=contract.INTEGER_TEXT),
-            },
+            dependent={f"{_BUSINESS}[data][type]": [f"{_BUSINESS}[data][id]"]},
+            description="More lines follow the first: `data[attributes][elements][1][product_id]`"
+            ", `…[1][quantity]`, and so on (or `data[attributes][elements][][product_id]`, "
+            "`…[][quantity]` for each line in turn).",
         ),
         examples={
             "order": (
@@ -237,6 +236,22 @@ REJECT_ORDER = operation(
                 "data[attributes][other_rejection_reason]": text(maxLength=2000),
             },
             required=["data[type]", "data[attributes][reject_reason]"],
+            conditions=[
+                {
+                    "if": {
+                        "required": ["data[attributes][reject_reason]"],
+                        "properties": {"data[attributes][reject_reason]": {"const": "other"}},
+                    },
+                    "then": {
+                        "required": ["data[attributes][other_rejection_reason]"],
+                        "properties": {
+                            "data[attributes][other_rejection_reason]": {
+                                "pattern": contract.NOT_BLANK
+                            }
+                        },
+                    },
+                }
+            ],
         ),
         examples={
             "kitchen_full": (

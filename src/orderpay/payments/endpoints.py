@@ -85,6 +85,8 @@ CREATE_PAYMENT_BODY = Body(
         required=["data[type]"],
         one_of=[["data[attributes][stripe_token]", "data[attributes][stripe_payment_method_id]"]],
         any_of=[[f"{_ORDER}[id]", f"{_ORDER}[data][id]"]],
+        # A `data` member makes the relationship JSON:API's, whose `data` needs its id.
+        dependent={f"{_ORDER}[data][type]": [f"{_ORDER}[data][id]"]},
     ),
     examples={
         "original": (

@@ -33,7 +33,8 @@ CREATE_REFUND = operation(
             {
                 "data[type]": text("**refunds**.", enum=["refunds"]),
                 "data[attributes][amount_cents]": text(
-                    "Minor units; default: all that is left.", pattern=contract.INTEGER_TEXT
+                    "Minor units; default: all that is left.",
+                    pattern=contract.decimal_text(1, contract.MAX_CHARGE_CENTS),
                 ),
                 "data[attributes][reason]": text(enum=list(contract.REFUND_REASONS)),
                 f"{_PAYMENT}[id]": text("The payment's `id`.", minLength=1),
@@ -43,6 +44,7 @@ CREATE_REFUND = operation(
             },
             required=["data[type]"],
             any_of=[[f"{_PAYMENT}[id]", f"{_PAYMENT}[data][id]"]],
+            dependent={f"{_PAYMENT}[data][type]": [f"{_PAYMENT}[data][id]"]},
         ),
         examples={
             "partial": (
