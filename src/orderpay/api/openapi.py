@@ -44,7 +44,8 @@ CODES: dict[str, tuple[int, str, str]] = {
         400,
         "Invalid JSON:API document",
         "The document is not an object with an object `data`, a member that must be an "
-        f"object is not, or it nests more than {MAX_DOCUMENT_DEPTH} levels.",
+        f"object is not, it nests more than {MAX_DOCUMENT_DEPTH} levels, or text in it holds "
+        "U+0000.",
     ),
     "bad_request": (400, "Bad request", "The request is malformed (Content-Length not a number)."),
     "invalid_page": (
