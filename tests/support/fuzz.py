@@ -68,7 +68,7 @@ async def seed_world(
         document = {
             "data": {
                 "type": "payments",
-                "attributes": {"stripe_token": await _payment_method(site)},
+                "attributes": {"stripe_token": await payment_method(site)},
                 "relationships": {"order": {"type": "order", "id": order_id}},
             }
         }
@@ -78,7 +78,7 @@ async def seed_world(
     cards = []
     for _ in range(2):
         document = {
-            "data": {"type": "cards", "attributes": {"stripe_token": await _payment_method(site)}}
+            "data": {"type": "cards", "attributes": {"stripe_token": await payment_method(site)}}
         }
         response = await site.http.post("/api/v1/cards", json=document, headers=headers)
         assert response.status_code == 201, response.text
@@ -91,11 +91,11 @@ async def seed_world(
         payment_ids=payment_ids,
         card_ids=[c["id"] for c in cards],
         saved_payment_methods=[c["attributes"]["stripe_payment_method_id"] for c in cards],
-        payment_methods=[await _payment_method(site) for _ in range(fresh_methods)],
+        payment_methods=[await payment_method(site) for _ in range(fresh_methods)],
     )
 
 
-async def _payment_method(site: Site, number: str = VISA) -> str:
+async def payment_method(site: Site, number: str = VISA) -> str:
     response = await site.stripe_http.post(
         "/v1/payment_methods",
         data={
@@ -168,7 +168,5 @@ def config(world: FuzzWorld, *, seed: int, max_examples: int, report_dir: str) -
     lines.append("[parameters]")
     for key, binding in bindings.items():
         name, probability = binding if isinstance(binding, tuple) else (binding, 0.7)
-        lines.append(
-            f'{_toml(key)} = {{ dictionary = "{name}", probability = {probability} }}'
-        )
+        lines.append(f'{_toml(key)} = {{ dictionary = "{name}", probability = {probability} }}')
     return "\n".join(lines) + "\n"

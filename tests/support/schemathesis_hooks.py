@@ -57,6 +57,7 @@ def map_case(context, case):
                 attributes[kind] = _real(kind, generated)
     return case
 
+
 # Refusals of schema-valid requests for a reason outside the schema, by status: what exists
 # and whose it is (on the menu, in Stripe, among the caller's cards), what is left of it, and
 # what state it is in. `None`: any code (402: Stripe's decline codes, whatever they are).
