@@ -122,6 +122,8 @@ async def run_examples(site: Site, language: str, workdir: Path) -> list[Ran]:
             timeout=180,
         )
         ran.append(Ran(operation, done.returncode, done.stdout + done.stderr))
+        if done.returncode:
+            break  # the next ones may need what this one was to make
     return ran
 
 

@@ -309,7 +309,13 @@ def java(call: Call) -> str:
     lines.append("        HttpRequest request = " + builder[0])
     lines += [f"            {part}" for part in builder[1:]]
     lines += [
-        "        HttpResponse<String> response = HttpClient.newHttpClient()",
+        "        // HTTP/1.1: over plain http:// HttpClient would otherwise offer an upgrade to",
+        "        // HTTP/2 (h2c), which orderpay's server refuses with a 400 when the request has",
+        "        // a body (behind TLS, HTTP/2 is negotiated without it).",
+        "        HttpClient client = HttpClient.newBuilder()",
+        "            .version(HttpClient.Version.HTTP_1_1)",
+        "            .build();",
+        "        HttpResponse<String> response = client",
         "            .send(request, HttpResponse.BodyHandlers.ofString());",
         '        System.out.println(response.statusCode() + " " + response.body());',
         f"        if (response.statusCode() != {call.expect}) {{",
