@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""`make clients`: the Python client in clients/python, generated from the OpenAPI.
+"""`make clients`: the clients generated from the OpenAPI.
 
-clients/openapi.json is /openapi.json as the code makes it (no server needed), and
+clients/openapi.json is /openapi.json as the code makes it (no server needed);
 clients/python is what openapi-python-client (with clients/python-client.yaml) generates from
-it. `--check` regenerates both into a temporary directory and fails when they differ from the
-committed ones (tests/contract/test_the_python_client_is_generated.py runs it).
+it, and clients/typescript/orderpay.d.ts what openapi-typescript does (the types of the js
+examples; `npm ci` in clients/typescript installs it). `--check` regenerates them into a
+temporary directory and fails when they differ from the committed ones
+(tests/contract/test_the_docs_pages_are_generated.py runs it).
 """
 
 from __future__ import annotations
@@ -59,6 +61,24 @@ def generate(target: Path) -> None:
         stdout=subprocess.DEVNULL,
     )
     shutil.rmtree(output / ".ruff_cache", ignore_errors=True)
+    typescript = CLIENTS / "typescript"
+    if not (typescript / "node_modules" / ".bin" / "openapi-typescript").exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=typescript, check=True
+        )
+    (target / "typescript").mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            str(typescript / "node_modules" / ".bin" / "openapi-typescript"),
+            str(spec),
+            "-o",
+            str(target / "typescript" / "orderpay.d.ts"),
+            "--default-non-nullable",
+            "false",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def differences(left: Path, right: Path) -> list[str]:
@@ -78,14 +98,15 @@ def main() -> int:
     args = parser.parse_args()
     if not args.check:
         generate(CLIENTS)
-        print(f"wrote {CLIENTS / 'openapi.json'} and {CLIENTS / 'python'}")
+        print(f"wrote {CLIENTS}: openapi.json, python/, typescript/orderpay.d.ts")
         return 0
     with tempfile.TemporaryDirectory() as directory:
         fresh = Path(directory)
         generate(fresh)
         found = differences(CLIENTS / "python", fresh / "python")
-        if (CLIENTS / "openapi.json").read_text() != (fresh / "openapi.json").read_text():
-            found.append(str(CLIENTS / "openapi.json"))
+        for name in ("openapi.json", "typescript/orderpay.d.ts"):
+            if (CLIENTS / name).read_text() != (fresh / name).read_text():
+                found.append(str(CLIENTS / name))
     if found:
         print("The committed client is not what the OpenAPI generates; run `make clients`:")
         print("\n".join(f"  {line}" for line in found))

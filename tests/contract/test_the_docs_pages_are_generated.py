@@ -3,6 +3,7 @@ the OpenAPI fails here, and `make docs` / `make clients` bring them back."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,48 @@ def test_the_committed_python_client_is_the_generated_one():
     )
 
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_the_js_examples_type_check_against_the_typescript_declarations(tmp_path):
+    # clients/typescript/orderpay.d.ts, generated from the OpenAPI, types each js example's
+    # document (`@type` of orderpay-api-types): tsc --checkJs proves they agree.
+    typescript = ROOT / "clients" / "typescript"
+    tsc = typescript / "node_modules" / ".bin" / "tsc"
+    if not tsc.exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+            cwd=typescript,
+            check=True,
+            timeout=300,
+        )
+    files = []
+    for name, text in pages().items():
+        if name != "README.md":
+            path = tmp_path / name.replace(".md", ".mjs")
+            path.write_text(examples_of(text)["js"])
+            files.append(path.name)
+    (tmp_path / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "allowJs": True,
+                    "checkJs": True,
+                    "noEmit": True,
+                    "target": "es2022",
+                    "module": "esnext",
+                    "moduleResolution": "bundler",
+                    "typeRoots": [str(typescript / "node_modules" / "@types")],
+                    "types": ["node"],
+                    "paths": {"orderpay-api-types": [str(typescript / "orderpay.d.ts")]},
+                },
+                "files": files,
+            }
+        )
+    )
+
+    check = subprocess.run(
+        [str(tsc), "-p", str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert sum("@type" in (tmp_path / f).read_text() for f in files) == 5  # the five bodies

@@ -105,7 +105,13 @@ def js(call: Call) -> str:
             '"Stripe-Signature": `t=${timestamp},v1=${signature}`',
         ]
     if call.body is not None:
-        lines += [f"const data = {_js_value(call.body, 0)};", ""]
+        lines += [
+            # clients/typescript: the documents' types, for editors and tsc --checkJs.
+            f'/** @type {{import("orderpay-api-types").components["schemas"]'
+            f'["{call.body_model}"]}} */',
+            f"const data = {_js_value(call.body, 0)};",
+            "",
+        ]
         headers.append('"Content-Type": "application/json"')
     if call.token:
         headers.append(f"Authorization: `Bearer ${{process.env.{call.token}}}`")
