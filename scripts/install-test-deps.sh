@@ -7,8 +7,10 @@
 set -euo pipefail
 
 PACKAGES=(chromium fonts-dejavu-core fonts-liberation2)
-# The js examples of docs/api/ run with Node (tests/contract/test_the_examples_run.py).
+# The js examples of docs/api/ run with Node (tests/contract/test_the_examples_run.py), and
+# are type-checked with tsc, which npm installs (clients/typescript/package-lock.json).
 command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
