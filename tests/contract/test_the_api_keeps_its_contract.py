@@ -68,7 +68,8 @@ async def test_schemathesis_finds_no_server_error_and_no_undocumented_response(a
     )
 
     summary = run.stdout[run.stdout.find("SUMMARY") :]
-    print(f"schemathesis on {any_site.database_url.split(':', 1)[0]}:\n{summary}")
+    phases = run.stdout[run.stdout.find("Examples (") : run.stdout.find("SUMMARY")]
+    print(f"schemathesis on {any_site.database_url.split(':', 1)[0]}:\n{phases}{summary}")
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     tests = ElementTree.parse(junit).getroot()
     names = {case.get("name") for case in tests.iter("testcase")}
