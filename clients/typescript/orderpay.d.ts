@@ -1256,6 +1256,7 @@ export interface operations {
                 "X-Request-Id"?: string;
             };
             path: {
+                /** @description The payment's id (a string: treat it as opaque). One that does not exist, or is someone else's, is `404`. */
                 payment_id: string;
             };
             cookie?: never;
@@ -1616,6 +1617,7 @@ export interface operations {
                 "X-Request-Id"?: string;
             };
             path: {
+                /** @description The order's id (a string: treat it as opaque). One that does not exist, or is someone else's, is `404`. */
                 order_id: string;
             };
             cookie?: never;
@@ -1682,6 +1684,7 @@ export interface operations {
                 "X-Request-Id"?: string;
             };
             path: {
+                /** @description The order's id (a string: treat it as opaque). One that does not exist, or is someone else's, is `404`. */
                 order_id: string;
             };
             cookie?: never;
@@ -1760,6 +1763,7 @@ export interface operations {
                 "X-Request-Id"?: string;
             };
             path: {
+                /** @description The order's id (a string: treat it as opaque). One that does not exist, or is someone else's, is `404`. */
                 order_id: string;
             };
             cookie?: never;
@@ -2299,6 +2303,7 @@ export interface operations {
                 "X-Request-Id"?: string;
             };
             path: {
+                /** @description The card's id (a string: treat it as opaque). One that does not exist, or is someone else's, is `404`. */
                 card_id: string;
             };
             cookie?: never;

@@ -772,6 +772,21 @@ def _restore_examples(spec: dict[str, Any]) -> None:
                 target["examples"] = copy.deepcopy(examples)
 
 
+def _describe_path_parameters(spec: dict[str, Any]) -> None:
+    """`{payment_id}`: the payment's id, an opaque string (FastAPI titles it "Payment Id")."""
+    for path_item in spec["paths"].values():
+        for op in path_item.values():
+            for parameter in op.get("parameters", []):
+                if parameter["in"] == "path":
+                    parameter["schema"].pop("title", None)
+                    resource = parameter["name"].removesuffix("_id")
+                    parameter["description"] = (
+                        f"The {resource}'s id (a string: treat it as opaque). One that does "
+                        "not exist, or is someone else's, is `404`."
+                    )
+                    parameter["schema"]["examples"] = ["12" if resource == "payment" else "7"]
+
+
 def build(app: FastAPI) -> dict[str, Any]:
     spec = get_openapi(
         title="orderpay",
@@ -785,6 +800,7 @@ def build(app: FastAPI) -> dict[str, Any]:
     components.setdefault("schemas", {}).update(_component_schemas())
     _without_fastapi_validation_errors(spec)
     _restore_examples(spec)
+    _describe_path_parameters(spec)
     components["securitySchemes"] = SECURITY_SCHEMES
     spec["security"] = [{BEARER: []}]
     return spec
