@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench install clean docs clients docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,19 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src
+
+## docs/api/: a page per operation, from the OpenAPI (make test fails when they drift).
+docs: $(STAMP)
+	$(BIN)/python -m orderpay.apidocs
+
+## clients/: the OpenAPI as JSON and the Python client generated from it.
+clients: $(STAMP)
+	$(BIN)/python scripts/gen-clients.py
+
+## The java, ruby and go examples of docs/api/ against a live server (installs their
+## toolchains from Debian's packages when missing); js and py run in make test.
+docs-check: $(STAMP)
+	./scripts/docs-check.sh
 
 ## Throughput, latency and exactly-once of Create Payment (docs/PERFORMANCE.md).
 bench: $(STAMP)

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # `make test` runs this before the suite: the Debian packages the browser tests need
-# (tests/checkout drive Debian's Chromium through Playwright, no browser download), and
-# fonts for readable screenshots. Installs only what is missing, and only as root; without
-# them the browser tests fail and say how to install them.
+# (tests/checkout and the offline /docs test drive Debian's Chromium through Playwright, no
+# browser download), fonts for readable screenshots, and Node for the js examples. Installs
+# only what is missing, and only as root; without them the browser tests fail and say how to
+# install them.
 set -euo pipefail
 
 PACKAGES=(chromium fonts-dejavu-core fonts-liberation2)
+# The js examples of docs/api/ run with Node (tests/contract/test_the_examples_run.py), and
+# are type-checked with tsc, which npm installs (clients/typescript/package-lock.json).
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -16,8 +16,6 @@ DECLINED_AT_ATTACH = "4000000000000002"
 # -- helpers ------------------------------------------------------------------------------
 
 
-
-
 def card_document(token) -> dict:
     return {"data": {"type": "cards", "attributes": {"stripe_token": token}}}
 
@@ -124,8 +122,12 @@ async def test_a_card_declined_at_attach_is_402_and_not_saved(api):
     assert (await cards_of(api, customer))["meta"]["total"] == 0
     assert (await api.stripe_get(f"/v1/payment_methods/{pm}"))["customer"] is None
     # It is not a saved card.
-    assert_error(await api.pay(customer, order["id"], saved=pm), 422, "card_not_found",
-                 "/data/attributes/stripe_payment_method_id")
+    assert_error(
+        await api.pay(customer, order["id"], saved=pm),
+        422,
+        "card_not_found",
+        "/data/attributes/stripe_payment_method_id",
+    )
     assert await all_intents(api) == []
 
 
@@ -134,23 +136,53 @@ async def test_invalid_card_requests_are_refused_and_save_nothing(api, subtests)
     pm = await api.payment_method(VISA)
     cases = {
         "missing_stripe_token": (
-            {"data": {"type": "cards", "attributes": {}}}, 422, "missing_payment_source",
-            "/data/attributes/stripe_token"),
-        "no_attributes": ({"data": {"type": "cards"}}, 422, "missing_payment_source",
-                          "/data/attributes/stripe_token"),
-        "null_stripe_token": (card_document(None), 422, "missing_payment_source",
-                              "/data/attributes/stripe_token"),
-        "not_a_payment_method": (card_document("4242424242424242"), 422,
-                                 "invalid_payment_source", "/data/attributes/stripe_token"),
-        "number_token": (card_document(42), 422, "invalid_payment_source",
-                         "/data/attributes/stripe_token"),
-        "unknown_payment_method": (card_document("pm_doesnotexist"), 422,
-                                   "invalid_payment_source", "/data/attributes/stripe_token"),
+            {"data": {"type": "cards", "attributes": {}}},
+            422,
+            "missing_payment_source",
+            "/data/attributes/stripe_token",
+        ),
+        "no_attributes": (
+            {"data": {"type": "cards"}},
+            422,
+            "missing_payment_source",
+            "/data/attributes/stripe_token",
+        ),
+        "null_stripe_token": (
+            card_document(None),
+            422,
+            "missing_payment_source",
+            "/data/attributes/stripe_token",
+        ),
+        "not_a_payment_method": (
+            card_document("4242424242424242"),
+            422,
+            "invalid_payment_source",
+            "/data/attributes/stripe_token",
+        ),
+        "number_token": (
+            card_document(42),
+            422,
+            "invalid_payment_source",
+            "/data/attributes/stripe_token",
+        ),
+        "unknown_payment_method": (
+            card_document("pm_doesnotexist"),
+            422,
+            "invalid_payment_source",
+            "/data/attributes/stripe_token",
+        ),
         "unknown_attribute": (
             {"data": {"type": "cards", "attributes": {"stripe_token": pm, "last4": "4242"}}},
-            422, "unknown_attribute", "/data/attributes/last4"),
-        "wrong_type": ({"data": {"type": "payments", "attributes": {"stripe_token": pm}}},
-                       409, "type_mismatch", "/data/type"),
+            422,
+            "unknown_attribute",
+            "/data/attributes/last4",
+        ),
+        "wrong_type": (
+            {"data": {"type": "payments", "attributes": {"stripe_token": pm}}},
+            409,
+            "type_mismatch",
+            "/data/type",
+        ),
         "no_data": ({"stripe_token": pm}, 400, "invalid_document", None),
     }
     for name, (document, status, code, pointer) in cases.items():
@@ -163,8 +195,10 @@ async def test_invalid_card_requests_are_refused_and_save_nothing(api, subtests)
 
     with subtests.test(case="text_plain"):
         response = await api.client.post(
-            "/api/v1/cards", content=b'{"data": {"type": "cards"}}',
-            headers={**customer.headers, "Content-Type": "text/plain"})
+            "/api/v1/cards",
+            content=b'{"data": {"type": "cards"}}',
+            headers={**customer.headers, "Content-Type": "text/plain"},
+        )
         assert_error(response, 415, "unsupported_media_type")
 
     with subtests.test(case="no_token"):
@@ -178,8 +212,10 @@ async def test_a_form_saves_a_card(api):
     pm = await api.payment_method(VISA)
 
     response = await api.client.post(
-        "/api/v1/cards", content=f"data[type]=cards&data[attributes][stripe_token]={pm}".encode(),
-        headers={**customer.headers, "Content-Type": "application/x-www-form-urlencoded"})
+        "/api/v1/cards",
+        content=f"data[type]=cards&data[attributes][stripe_token]={pm}".encode(),
+        headers={**customer.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["data"]["attributes"]["stripe_payment_method_id"] == pm
@@ -216,8 +252,14 @@ async def test_list_shows_only_the_callers_cards_with_pagination(api):
     assert all(c["type"] == "cards" for c in listing["data"])
     assert listing["links"]["next"] is None and listing["links"]["prev"] is None
     for card in listing["data"]:
-        assert set(card["attributes"]) >= {"stripe_payment_method_id", "brand", "last4",
-                                           "exp_month", "exp_year", "created_at"}
+        assert set(card["attributes"]) >= {
+            "stripe_payment_method_id",
+            "brand",
+            "last4",
+            "exp_month",
+            "exp_year",
+            "created_at",
+        }
 
     bobs = await cards_of(api, bob)
     assert bobs["meta"]["total"] == 1
@@ -231,8 +273,9 @@ async def test_list_shows_only_the_callers_cards_with_pagination(api):
     assert len(first["data"]) == 2 and first["links"]["next"]
     assert {c["id"] for c in first["data"] + page["data"]} == {c["id"] for c in alice_cards}
 
-    assert_error(await api.get("/api/v1/cards", alice, params={"page[size]": "101"}), 400,
-                 "invalid_page")
+    assert_error(
+        await api.get("/api/v1/cards", alice, params={"page[size]": "101"}), 400, "invalid_page"
+    )
     assert_error(await api.get("/api/v1/cards"), 401, "unauthorized")
 
     nobody = await api.user()
@@ -271,8 +314,9 @@ async def test_delete_detaches_the_card_and_it_can_no_longer_pay(api):
     assert (await payments_of(api, customer, order["id"]))["meta"]["total"] == 0
 
     # The other card still pays.
-    paid = await api.pay(customer, order["id"], saved=other["attributes"][
-        "stripe_payment_method_id"])
+    paid = await api.pay(
+        customer, order["id"], saved=other["attributes"]["stripe_payment_method_id"]
+    )
     assert paid.status_code == 201, paid.text
     assert paid.json()["data"]["attributes"]["state"] == "succeeded"
 
@@ -284,10 +328,12 @@ async def test_someone_elses_card_cannot_be_deleted(api, subtests):
     stripe_customer = (await api.stripe_get(f"/v1/payment_methods/{pm}"))["customer"]
     stranger = await api.user()
 
-    for name, who, card_id in (("someone_elses", stranger, card["id"]),
-                               ("missing", stranger, "999999"),
-                               ("missing_own", owner, "999999"),
-                               ("non_numeric", owner, "abc")):
+    for name, who, card_id in (
+        ("someone_elses", stranger, card["id"]),
+        ("missing", stranger, "999999"),
+        ("missing_own", owner, "999999"),
+        ("non_numeric", owner, "abc"),
+    ):
         with subtests.test(case=name):
             assert_error(await delete_card(api, who, card_id), 404, "not_found")
     elses = await delete_card(api, stranger, card["id"])
@@ -316,8 +362,7 @@ async def test_pay_with_a_saved_card(api):
     assert attributes["state"] == "succeeded"
     assert attributes["amount_cents"] == 2350
     assert attributes["card_brand"] == "visa" and attributes["card_last4"] == "4242"
-    intent = await api.stripe_get(
-        f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}")
+    intent = await api.stripe_get(f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}")
     assert intent["status"] == "succeeded"
     assert intent["amount"] == 2350
     assert intent["customer"] == stripe_customer
@@ -336,8 +381,7 @@ async def test_pay_with_own_saved_payment_method_as_stripe_token(api):
 
     assert response.status_code == 201, response.text
     intent_id = response.json()["data"]["attributes"]["stripe_payment_intent_id"]
-    assert (await api.stripe_get(f"/v1/payment_intents/{intent_id}"))["customer"] \
-        == stripe_customer
+    assert (await api.stripe_get(f"/v1/payment_intents/{intent_id}"))["customer"] == stripe_customer
 
 
 async def test_nobody_pays_with_someone_elses_card(api, subtests):
@@ -349,15 +393,23 @@ async def test_nobody_pays_with_someone_elses_card(api, subtests):
     cases = {
         "saved_card_id": ({"saved": pm}, "/data/attributes/stripe_payment_method_id"),
         "as_stripe_token": ({"stripe_token": pm}, "/data/attributes/stripe_token"),
-        "unknown_saved_id": ({"saved": "pm_neversaved"},
-                             "/data/attributes/stripe_payment_method_id"),
-        "card_id_instead_of_pm": ({"saved": card["id"]},
-                                  "/data/attributes/stripe_payment_method_id"),
+        "unknown_saved_id": (
+            {"saved": "pm_neversaved"},
+            "/data/attributes/stripe_payment_method_id",
+        ),
+        "card_id_instead_of_pm": (
+            {"saved": card["id"]},
+            "/data/attributes/stripe_payment_method_id",
+        ),
     }
     for name, (source, pointer) in cases.items():
         with subtests.test(case=name):
-            response = await api.pay(thief, order["id"], stripe_token=source.get("stripe_token"),
-                                     saved=source.get("saved"))
+            response = await api.pay(
+                thief,
+                order["id"],
+                stripe_token=source.get("stripe_token"),
+                saved=source.get("saved"),
+            )
 
             assert_error(response, 422, "card_not_found", pointer)
             assert await all_intents(api) == []
@@ -397,11 +449,18 @@ async def test_idempotency_key_replays_the_saved_card(api):
     # Keys are per endpoint: the same key on POST /api/v1/orders is another request.
     _, business, _ = await api.customer_with_order()
     product = await api.product(business, 500)
-    order = await api.post("/api/v1/orders", {"data": {
-        "type": "orders", "attributes": {"elements": [{"product_id": product["id"],
-                                                       "quantity": 1}]},
-        "relationships": {"business": {"type": "business", "id": business["id"]}}}},
-        customer, headers=headers)
+    order = await api.post(
+        "/api/v1/orders",
+        {
+            "data": {
+                "type": "orders",
+                "attributes": {"elements": [{"product_id": product["id"], "quantity": 1}]},
+                "relationships": {"business": {"type": "business", "id": business["id"]}},
+            }
+        },
+        customer,
+        headers=headers,
+    )
     assert order.status_code == 201, order.text
     assert "idempotent-replayed" not in order.headers
 

@@ -90,9 +90,10 @@ def watch(page) -> list[str]:
     return problems
 
 
-async def screenshot(page, directory: Path, name: str) -> Path:
+async def screenshot(page, directory: Path, name: str, *, clip: dict | None = None) -> Path:
+    """The whole page, or the `clip` rectangle of it ({x, y, width, height})."""
     path = directory / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
+    await page.screenshot(path=str(path), full_page=True, clip=clip)
     SCREENSHOTS.append(path)
     print(f"screenshot: {path}")
     return path

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
@@ -37,7 +38,7 @@ async def _orderpay_error(_request: Request, exc: OrderpayError) -> Response:
     return render_error(exc)
 
 
-async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     codes = {404: "not_found", 405: "method_not_allowed"}
     error = OrderpayError(
         str(exc.detail),
@@ -46,7 +47,23 @@ async def _http_error(_request: Request, exc: StarletteHTTPException) -> Respons
         title=str(exc.detail),
     )
     error.headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        error.headers["Allow"] = ", ".join(_allowed_methods(request))
     return render_error(error)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path: Starlette's 405 names only the methods of
+    the first route matching the path (GET and POST /api/v1/cards are two routes)."""
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
@@ -159,14 +176,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await db.dispose()
 
     app = FastAPI(
-        title="orderpay", version="1", lifespan=lifespan, default_response_class=JSONAPIResponse
+        title="orderpay",
+        version="1",
+        lifespan=lifespan,
+        default_response_class=JSONAPIResponse,
+        # Our own /docs, with its assets served from here (api/docs.py), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(OrderpayError, _orderpay_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(RequestContextMiddleware)
 
-    from orderpay.api import operations
+    from orderpay.api import docs, openapi, operations
     from orderpay.cards.endpoints import router as cards_router
     from orderpay.orders.endpoints import router as orders_router
     from orderpay.payments.endpoints import router as payments_router
@@ -181,4 +204,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from orderpay.checkout.endpoints import router as checkout_router
 
     app.include_router(checkout_router)
+    app.include_router(docs.router)
+    openapi.install(app)
     return app

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -45,7 +45,9 @@ JSON_TYPES = {JSONAPI_MEDIA_TYPE, "application/json"}
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
-class JSONAPIResponse(Response):
+class JSONAPIResponse(JSONResponse):
+    # A JSONResponse (rather than a plain Response) only so that FastAPI documents its
+    # routes' responses as JSON documents (api/openapi.py); rendering is orjson's, below.
     media_type = JSONAPI_MEDIA_TYPE
 
     def render(self, content: Any) -> bytes:
@@ -359,6 +361,9 @@ def integer(value: Any, pointer: str, *, lo: int, hi: int, code: str) -> int:
     """A member that is an integer from `lo` to `hi`: a JSON number, or its text in a form."""
     if isinstance(value, str) and _FORM_INTEGER.fullmatch(value.strip()):
         value = int(value.strip())
+    elif isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+        # JSON has one kind of number: 2.0 is the integer 2 (JSON Schema's `integer` too).
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise Unprocessable(f"Expected an integer from {lo} to {hi}.", code=code, pointer=pointer)
     return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Row
 from starlette.responses import Response
 
-from orderpay.api import deps
+from orderpay.api import contract, deps
 from orderpay.api.documents import (
     JSONAPIResponse,
     isoformat,
@@ -18,12 +19,118 @@ from orderpay.api.documents import (
     resource,
 )
 from orderpay.api.idempotent import run_once
+from orderpay.api.openapi import DECLINED, Body, Success, form_schema, operation, text
 from orderpay.api.pagination import list_document, page
 from orderpay.errors import Unprocessable
 from orderpay.idempotency.service import StoredResponse
 from orderpay.users import service as users_service
 
 router = APIRouter(tags=["cards"])
+
+# What Stripe.js gives: a PaymentMethod, card token or Source id (Stripe's ids are ASCII
+# letters, digits and `_`). Checked before Stripe is asked: the token is part of the
+# Idempotency-Key sent with the attach, where a control character failed the request.
+STRIPE_TOKEN = re.compile(r"(pm|tok|src)_[A-Za-z0-9_]{1,250}")
+
+# -- the contract (api/openapi.py) -------------------------------------------------------------
+
+CARD_EXAMPLE = {
+    "type": "cards",
+    "id": "5",
+    "attributes": {
+        "stripe_payment_method_id": "pm_1PqCard2eZvKYlo2C",
+        "brand": "visa",
+        "last4": "4242",
+        "exp_month": 12,
+        "exp_year": 2034,
+        "created_at": "2026-05-04T12:28:00.000000Z",
+    },
+    "links": {"self": "/api/v1/cards/5"},
+}
+
+SAVE_CARD = operation(
+    "saveCard",
+    summary="Save Card",
+    body=Body(
+        contract.SaveCardRequest,
+        form=form_schema(
+            {
+                "data[type]": text("**cards**.", enum=["cards"]),
+                "data[attributes][stripe_token]": text(
+                    "The card from Stripe.js (`pm_…`).", pattern=f"^{STRIPE_TOKEN.pattern}$"
+                ),
+            },
+            required=["data[type]", "data[attributes][stripe_token]"],
+        ),
+        examples={
+            "card": (
+                "A card from Stripe.js",
+                {"data": {"type": "cards", "attributes": {"stripe_token": "pm_1PqCard2eZvKYlo2C"}}},
+            )
+        },
+    ),
+    idempotent=True,
+    success={
+        201: Success(
+            contract.CardDocument,
+            "The new Card record (the user's Stripe Customer is created on first use and the "
+            "PaymentMethod attached to it).",
+            location=True,
+            examples={"card": ("Saved", {"data": CARD_EXAMPLE})},
+            links={
+                "DeleteCard": {
+                    "operationId": "deleteCard",
+                    "parameters": {"card_id": "$response.body#/data/id"},
+                }
+            },
+        ),
+        200: Success(
+            contract.CardDocument,
+            "This PaymentMethod was saved already: the existing card.",
+            location=True,
+        ),
+    },
+    errors={
+        402: DECLINED,
+        422: ("missing_payment_source", "invalid_payment_source"),
+        503: ("stripe_unavailable",),
+    },
+)
+
+LIST_CARDS = operation(
+    "listCards",
+    summary="List Cards",
+    paged=True,
+    success={
+        200: Success(
+            contract.CardList,
+            "The caller's saved cards.",
+            examples={
+                "cards": (
+                    "One card",
+                    {
+                        "data": [CARD_EXAMPLE],
+                        "meta": {"total": 1},
+                        "links": {
+                            "self": "/api/v1/cards?page%5Bnumber%5D=1&page%5Bsize%5D=25",
+                            "first": "/api/v1/cards?page%5Bnumber%5D=1&page%5Bsize%5D=25",
+                            "last": "/api/v1/cards?page%5Bnumber%5D=1&page%5Bsize%5D=25",
+                            "next": None,
+                            "prev": None,
+                        },
+                    },
+                )
+            },
+        )
+    },
+)
+
+DELETE_CARD = operation(
+    "deleteCard",
+    summary="Delete Card",
+    success={204: Success(None, "Detached in Stripe: it can no longer pay.")},
+    errors={404: ("not_found",), 503: ("stripe_unavailable",)},
+)
 
 
 def card_resource(card: Row) -> dict[str, Any]:
@@ -42,16 +149,19 @@ def card_resource(card: Row) -> dict[str, Any]:
     }
 
 
-@router.post("/cards", status_code=201)
+@router.post("/cards", status_code=201, **SAVE_CARD)
 async def save_card(
     request: Request, token_hash: str = Depends(deps.token_hash_or_checkout_session)
 ) -> Response:
+    """Saves a card for the customer (a Card record): pay with its
+    `stripe_payment_method_id` later. A card Stripe declines when it is attached is `402`
+    with Stripe's decline code; saving the same PaymentMethod twice returns the card (`200`)."""
     async with deps.authenticated_refusals(request, token_hash):
         idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)
         attributes, _ = resource(document, "cards", ("stripe_token",))
         token = attributes.get("stripe_token")
-        if not isinstance(token, str) or not token.startswith(("pm_", "tok_", "src_")):
+        if not isinstance(token, str) or not STRIPE_TOKEN.fullmatch(token):
             raise Unprocessable(
                 "stripe_token is a Stripe PaymentMethod id (pm_…).",
                 code="missing_payment_source" if token is None else "invalid_payment_source",
@@ -74,10 +184,11 @@ async def save_card(
     )
 
 
-@router.get("/cards")
+@router.get("/cards", **LIST_CARDS)
 async def list_cards(
     request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> JSONAPIResponse:
+    """The caller's saved cards (Card records)."""
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     paging = await page(request)  # once the caller is known: an anonymous one gets 401
@@ -87,10 +198,11 @@ async def list_cards(
     return JSONAPIResponse(list_document(request, paging, total, [card_resource(r) for r in rows]))
 
 
-@router.delete("/cards/{card_id}", status_code=204)
+@router.delete("/cards/{card_id}", status_code=204, **DELETE_CARD)
 async def delete_card(
     card_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
 ) -> Response:
+    """Detaches the card in Stripe and forgets it: it can no longer pay."""
     async with request.app.state.db.connect() as conn:
         user = await users_service.authenticate(conn, token_hash=token_hash)
     await request.app.state.cards.delete(user=user, card_id=parse_id(card_id))

@@ -9,15 +9,104 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.engine import Row
 from starlette.responses import Response
 
-from orderpay.api import deps
+from orderpay.api import contract, deps
 from orderpay.api.documents import error_document, isoformat, read_document
 from orderpay.api.idempotent import run_once
+from orderpay.api.openapi import REFUND_REFUSED, Body, Success, form_schema, operation, text
 from orderpay.idempotency.service import StoredResponse
+from orderpay.payments.endpoints import payment_example
 from orderpay.payments.schemas import payment_resource
 from orderpay.refunds import schemas
 from orderpay.refunds.service import RefundRefused
 
 router = APIRouter(tags=["refunds"])
+
+# -- the contract (api/openapi.py) -------------------------------------------------------------
+
+_PAYMENT = "data[relationships][payment]"
+CREATE_REFUND = operation(
+    "createRefund",
+    summary="Create Refund",
+    body=Body(
+        contract.CreateRefundRequest,
+        form=form_schema(
+            {
+                "data[type]": text("**refunds**.", enum=["refunds"]),
+                "data[attributes][amount_cents]": text(
+                    "Minor units; default: all that is left.",
+                    pattern=contract.decimal_text(1, contract.MAX_CHARGE_CENTS),
+                ),
+                "data[attributes][reason]": text(enum=list(contract.REFUND_REASONS)),
+                f"{_PAYMENT}[id]": text("The payment's `id`.", minLength=1),
+                f"{_PAYMENT}[type]": text(enum=["payment", "payments"]),
+                f"{_PAYMENT}[data][id]": text(minLength=1),
+                f"{_PAYMENT}[data][type]": text(enum=["payment", "payments"]),
+            },
+            required=["data[type]"],
+            any_of=[[f"{_PAYMENT}[id]", f"{_PAYMENT}[data][id]"]],
+            dependent={f"{_PAYMENT}[data][type]": [f"{_PAYMENT}[data][id]"]},
+        ),
+        examples={
+            "partial": (
+                "Refund 5.00",
+                {
+                    "data": {
+                        "type": "refunds",
+                        "attributes": {"amount_cents": 500, "reason": "requested_by_customer"},
+                        "relationships": {"payment": {"data": {"type": "payments", "id": "12"}}},
+                    }
+                },
+            ),
+            "all": (
+                "Refund all that is left",
+                {
+                    "data": {
+                        "type": "refunds",
+                        "relationships": {"payment": {"data": {"type": "payments", "id": "12"}}},
+                    }
+                },
+            ),
+        },
+    ),
+    idempotent=True,
+    success={
+        201: Success(
+            contract.RefundDocument,
+            "The refund (`succeeded`, or `pending` while Stripe finishes it) and the payment, "
+            "now `partially_refunded` or `refunded`.",
+            examples={
+                "partial": (
+                    "5.00 refunded",
+                    {
+                        "data": {
+                            "type": "refunds",
+                            "id": "3",
+                            "attributes": {
+                                "state": "succeeded",
+                                "amount_cents": 500,
+                                "reason": "requested_by_customer",
+                                "stripe_refund_id": "re_3PqXyZ2eZvKYlo2C",
+                                "created_at": "2026-05-04T13:00:00.000000Z",
+                            },
+                            "relationships": {
+                                "payment": {"data": {"type": "payments", "id": "12"}}
+                            },
+                        },
+                        "included": [payment_example("partially_refunded", refunded_cents=500)],
+                    },
+                )
+            },
+        )
+    },
+    errors={
+        404: ("not_found",),
+        409: ("payment_not_refundable",),
+        422: REFUND_REFUSED.with_codes(
+            "invalid_amount", "invalid_reason", "missing_payment", "refund_exceeds_balance"
+        ),
+        503: ("refund_pending",),
+    },
+)
 
 
 def refund_resource(refund: Row) -> dict[str, Any]:
@@ -35,8 +124,12 @@ def refund_resource(refund: Row) -> dict[str, Any]:
     }
 
 
-@router.post("/refunds", status_code=201)
+@router.post("/refunds", status_code=201, **CREATE_REFUND)
 async def create_refund(request: Request, token_hash: str = Depends(deps.token_hash)) -> Response:
+    """A member of the order's business refunds a payment: `amount_cents` of it, or all
+    that is left. When Stripe does not answer, the refund is kept `pending` and the answer is
+    `503 refund_pending`: retry with the same `Idempotency-Key` and that very refund is
+    finished, never a second one."""
     async with deps.authenticated_refusals(request, token_hash):
         idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)

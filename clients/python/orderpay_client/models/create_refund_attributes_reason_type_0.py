@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class CreateRefundAttributesReasonType0(StrEnum):
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+
+    def __str__(self) -> str:
+        return str(self.value)
