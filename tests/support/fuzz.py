@@ -143,6 +143,8 @@ def config(world: FuzzWorld, *, seed: int, max_examples: int, report_dir: str) -
     lines = [
         f"seed = {seed}",
         f"reports.directory = {_toml(report_dir)}",
+        # No .schemathesis/ cache in the working directory: every run starts afresh.
+        "cache.enabled = false",
         "",
         "[auth.openapi.bearerAuth]",
         f"bearer = {_toml(world.token)}",
