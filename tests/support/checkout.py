@@ -11,7 +11,6 @@ and from localstripe, never from our own internals.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
@@ -22,6 +21,7 @@ from orderpay.db import Database
 from orderpay.orders.service import NewOrder, OrderLine, create_order
 from orderpay.settings import Settings
 from orderpay.users.service import create_user
+from tests.conftest import Customer
 
 from .localstripe import LocalStripe
 from .server import OrderpayServer
@@ -33,17 +33,6 @@ VISA_DEBIT = "4000056655665556"  # the local Stripe calls every card a Visa
 THREE_DS = "4000002760003184"  # 3-D Secure required
 DECLINED = "4000000000000002"  # declined (generic), when the card is first used
 DECLINED_ON_CHARGE = "4000000000000341"  # accepted, then declined when charged
-
-
-@dataclass
-class Customer:
-    id: str
-    email: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 class Site:
