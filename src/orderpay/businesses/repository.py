@@ -4,12 +4,16 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.businesses.models import Business, BusinessMember, Product
+from orderpay.businesses.models import (
+    business_members_table,
+    businesses_table,
+    products_table,
+)
 from orderpay.db import utcnow
 
-businesses = Business.__table__
-members = BusinessMember.__table__
-products = Product.__table__
+businesses = businesses_table
+members = business_members_table
+products = products_table
 
 
 async def insert_business(conn: AsyncConnection, **values) -> Row:

@@ -6,10 +6,10 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.cards.models import Card
+from orderpay.cards.models import cards_table
 from orderpay.db import utcnow
 
-cards = Card.__table__
+cards = cards_table
 
 
 async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:

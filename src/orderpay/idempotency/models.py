@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
@@ -26,3 +27,7 @@ class IdempotencyKey(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     response_location: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# Core's view of each table, typed once for the repositories' statements.
+idempotency_keys_table = cast(Table, IdempotencyKey.__table__)

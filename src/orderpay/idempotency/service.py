@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
-from orderpay.idempotency.models import IdempotencyKey
-from orderpay.payments.models import Payment
-from orderpay.refunds.models import Refund
+from orderpay.idempotency.models import idempotency_keys_table
+from orderpay.payments.models import payments_table
+from orderpay.refunds.models import refunds_table
 
-keys = IdempotencyKey.__table__
-payments = Payment.__table__
-refunds = Refund.__table__
+keys = idempotency_keys_table
+payments = payments_table
+refunds = refunds_table
 MAX_KEY_LENGTH = 255
 
 

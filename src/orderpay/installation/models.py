@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import String
+from sqlalchemy import String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, UTCDateTime
@@ -16,3 +17,7 @@ class Installation(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core's view of each table, typed once for the repositories' statements.
+installation_table = cast(Table, Installation.__table__)

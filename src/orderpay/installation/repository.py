@@ -8,9 +8,9 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.installation.models import Installation
+from orderpay.installation.models import installation_table
 
-installation = Installation.__table__
+installation = installation_table
 
 
 class NotMigrated(RuntimeError):

@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import Order, OrderElement
+from orderpay.orders.models import order_elements_table, orders_table
 
-orders = Order.__table__
-elements = OrderElement.__table__
+orders = orders_table
+elements = order_elements_table
 
 
 async def insert_order(conn: AsyncConnection, *, element_rows: list[dict], **values) -> Row:

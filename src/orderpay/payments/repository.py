@@ -29,18 +29,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.businesses.models import Business
-from orderpay.cards.models import Card
+from orderpay.businesses.models import businesses_table
+from orderpay.cards.models import cards_table
 from orderpay.db import utcnow
-from orderpay.orders.models import Order
-from orderpay.payments.models import LIVE_STATES, Payment
-from orderpay.users.models import User
+from orderpay.orders.models import orders_table
+from orderpay.payments.models import LIVE_STATES, payments_table
+from orderpay.users.models import users_table
 
-payments = Payment.__table__
-orders = Order.__table__
-users = User.__table__
-businesses = Business.__table__
-cards = Card.__table__
+payments = payments_table
+orders = orders_table
+users = users_table
+businesses = businesses_table
+cards = cards_table
 
 UNSETTLED_STATES = ("processing", "requires_action")
 

@@ -1,7 +1,8 @@
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
@@ -40,3 +41,7 @@ class Refund(Base):
     idempotency_key_id: Mapped[int | None] = mapped_column(BigInteger, index=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core's view of each table, typed once for the repositories' statements.
+refunds_table = cast(Table, Refund.__table__)

@@ -9,11 +9,11 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.payments.models import Payment
-from orderpay.refunds.models import Refund, RefundState
+from orderpay.payments.models import payments_table
+from orderpay.refunds.models import RefundState, refunds_table
 
-refunds = Refund.__table__
-payments = Payment.__table__
+refunds = refunds_table
+payments = payments_table
 
 
 async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row | None:

@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import String
+from sqlalchemy import String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
@@ -15,3 +16,7 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core's view of each table, typed once for the repositories' statements.
+users_table = cast(Table, User.__table__)

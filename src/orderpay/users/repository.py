@@ -5,9 +5,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.users.models import User
+from orderpay.users.models import users_table
 
-users = User.__table__
+users = users_table
 
 
 async def by_token_hash(conn: AsyncConnection, token_hash: str) -> Row | None:

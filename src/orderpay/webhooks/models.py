@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, UTCDateTime
@@ -18,3 +19,7 @@ class StripeEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # NULL until applied: an event for a payment we cannot match yet is kept and retried.
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+# Core's view of each table, typed once for the repositories' statements.
+stripe_events_table = cast(Table, StripeEvent.__table__)

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import dialect_insert, utcnow
-from orderpay.webhooks.models import StripeEvent
+from orderpay.webhooks.models import stripe_events_table
 
-events = StripeEvent.__table__
+events = stripe_events_table
 
 
 async def store(conn: AsyncConnection, *, event_id: str, type: str, payload: str) -> bool:
