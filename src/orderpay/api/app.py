@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
 from orderpay.checkout.service import CheckoutService
@@ -169,6 +170,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
         app.state.webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
         app.state.checkout = CheckoutService(db=db, settings=settings)
+        # Typed, for handlers' dependencies (api/deps.py); the attributes above are being
+        # retired in favour of it.
+        app.state.services = AppServices(
+            settings=settings,
+            db=db,
+            gateway=gateway,
+            payments=app.state.payments,
+            cards=app.state.cards,
+            refunds=app.state.refunds,
+            webhooks=app.state.webhooks,
+            checkout=app.state.checkout,
+        )
         try:
             yield
         finally:

@@ -6,14 +6,25 @@ All `async def`: FastAPI runs a plain `def` dependency in a worker thread, and t
 
 from __future__ import annotations
 
-from fastapi import Request
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Annotated, cast
 
+from fastapi import Depends, Request
+
+from orderpay.cards.service import CardService
 from orderpay.checkout import auth as checkout_auth
+from orderpay.checkout.service import CheckoutService
 from orderpay.db import Database
 from orderpay.errors import Unauthorized
 from orderpay.idempotency.service import validate_key
+from orderpay.payments.service import PaymentService
+from orderpay.refunds.service import RefundService
+from orderpay.settings import Settings
 from orderpay.stripe_gateway import StripeGateway
+from orderpay.users.service import CurrentUser as AuthenticatedUser
 from orderpay.users.service import authenticate, hash_token
+from orderpay.webhooks.service import WebhookService
 
 
 async def token_hash(request: Request) -> str:
@@ -63,9 +74,14 @@ class authenticated_refusals:
     async def __aenter__(self) -> None:
         return None
 
-    async def __aexit__(self, exc_type, exc, traceback) -> bool:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
         if exc_type is not None and issubclass(exc_type, Exception):
-            async with self.request.app.state.db.connect() as conn:
+            async with services_of(self.request).db.connect() as conn:
                 await authenticate(conn, token_hash=self.token_hash)  # 401 if unknown
         return False  # the refusal itself, for a known caller
 
@@ -74,9 +90,75 @@ async def idempotency_key(request: Request) -> str | None:
     return validate_key(request.headers.get("idempotency-key"))
 
 
+@dataclass(frozen=True, slots=True)
+class AppServices:
+    """What the application builds once at startup (api/app.py) and every request shares."""
+
+    settings: Settings
+    db: Database
+    gateway: StripeGateway
+    payments: PaymentService
+    cards: CardService
+    refunds: RefundService
+    webhooks: WebhookService
+    checkout: CheckoutService
+
+
+def services_of(request: Request) -> AppServices:
+    # Starlette's app.state is untyped: the one cast, here.
+    return cast(AppServices, request.app.state.services)
+
+
 async def database(request: Request) -> Database:
-    return request.app.state.db
+    return services_of(request).db
 
 
 async def gateway(request: Request) -> StripeGateway:
-    return request.app.state.gateway
+    return services_of(request).gateway
+
+
+async def settings(request: Request) -> Settings:
+    return services_of(request).settings
+
+
+async def current_user(request: Request, token_hash: TokenHash) -> AuthenticatedUser:
+    """The caller, looked up in its own short read (for endpoints whose service does not
+    authenticate inside its own transaction)."""
+    async with services_of(request).db.connect() as conn:
+        return await authenticate(conn, token_hash=token_hash)
+
+
+async def payment_service(request: Request) -> PaymentService:
+    return services_of(request).payments
+
+
+async def card_service(request: Request) -> CardService:
+    return services_of(request).cards
+
+
+async def refund_service(request: Request) -> RefundService:
+    return services_of(request).refunds
+
+
+async def webhook_service(request: Request) -> WebhookService:
+    return services_of(request).webhooks
+
+
+async def checkout_service(request: Request) -> CheckoutService:
+    return services_of(request).checkout
+
+
+# -- what handlers declare: `user: deps.CurrentUser`, `cards: deps.Cards`, … ----------------
+
+TokenHash = Annotated[str, Depends(token_hash)]
+TokenHashOrCheckoutSession = Annotated[str, Depends(token_hash_or_checkout_session)]
+CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+DB = Annotated[Database, Depends(database)]
+Gateway = Annotated[StripeGateway, Depends(gateway)]
+AppSettings = Annotated[Settings, Depends(settings)]
+Payments = Annotated[PaymentService, Depends(payment_service)]
+Cards = Annotated[CardService, Depends(card_service)]
+Refunds = Annotated[RefundService, Depends(refund_service)]
+Webhooks = Annotated[WebhookService, Depends(webhook_service)]
+Checkout = Annotated[CheckoutService, Depends(checkout_service)]
