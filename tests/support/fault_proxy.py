@@ -5,7 +5,8 @@ in orderpay rests on it.  :class:`FaultProxy` sits between the service (or a tes
 ``stripe.StripeClient``) and an upstream such as localstripe or :mod:`tests.support.stripe_stub`
 and plays the two things the upstream lacks:
 
-* **Stripe's idempotency layer** (on by default).  For a ``POST`` carrying
+* **Stripe's idempotency layer** (on by default; :mod:`tests.support.stripe_idempotency`,
+  the one the Stripe stub plays too).  For a ``POST`` carrying
   ``Idempotency-Key``, scoped by (``Authorization``, ``Stripe-Account``, key):
 
   - the first request is forwarded; once upstream has *answered*, its response (status, body,
@@ -102,6 +103,7 @@ import aiohttp
 from aiohttp import web
 
 from .background import BackgroundServer
+from .stripe_idempotency import REPLAYED, IdempotencyLayer, Refusal, Replay, canonical_params
 
 __all__ = [
     "DEFAULT_HANG_SECONDS",
@@ -305,18 +307,6 @@ class _Rule:
 
 
 @dataclass(eq=False)
-class _Saved:
-    """An idempotency-store entry; ``status is None`` while the first request is in flight."""
-
-    method: str
-    path: str
-    fingerprint: tuple
-    status: int | None = None
-    body: bytes = b""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass(eq=False)
 class _Answer:
     status: int
     body: bytes
@@ -394,7 +384,7 @@ class FaultProxy(BackgroundServer):
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._records: list[ProxyRecord] = []
-        self._store: dict[tuple, _Saved] = {}
+        self._idem = IdempotencyLayer()
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -464,15 +454,14 @@ class FaultProxy(BackgroundServer):
             self._records.clear()
 
     def clear_idempotency(self) -> None:
-        with self._lock:
-            self._store.clear()
+        self._idem.clear()
 
     def reset(self) -> None:
         """Forget faults, records and saved idempotent responses."""
         with self._lock:
             self._rules.clear()
             self._records.clear()
-            self._store.clear()
+        self._idem.clear()
 
     def wait_for(
         self, match: Match = None, count: int = 1, timeout: float = 5.0, *, done: bool = True
@@ -629,62 +618,21 @@ class FaultProxy(BackgroundServer):
         if not (self.idempotency and key and rec.method == "POST"):
             return await self._forward(request, rec, body, delay)
         scope = (rec.headers.get("authorization"), rec.headers.get("stripe-account"), key)
-        if rec.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            # Stripe compares parameters, not bytes: the order of the pairs does not matter.
-            pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-            canon: Any = tuple(sorted(pairs))
-        else:
-            canon = body
-        fingerprint = (rec.method, rec.path, request.query_string, canon)
-        with self._lock:
-            saved = self._store.get(scope)
-            if saved is None:
-                saved = _Saved(rec.method, rec.path, fingerprint)
-                self._store[scope] = saved
-                first = True
-            else:
-                first = False
-        if not first:
-            if saved.fingerprint != fingerprint:
-                rec.idempotency = "mismatch"
-                if saved.path != rec.path or saved.method != rec.method:
-                    message = (
-                        "Keys for idempotent requests can only be used for the same endpoint "
-                        f"they were first used for ('{saved.method} {saved.path}' vs "
-                        f"'{rec.method} {rec.path}'). Try using a key other than '{key}' if you "
-                        "meant to execute a different request."
-                    )
-                else:
-                    message = (
-                        "Keys for idempotent requests can only be used with the same parameters "
-                        f"they were first used with. Try using a key other than '{key}' if you "
-                        "meant to execute a different request."
-                    )
-                return _json_answer(
-                    400,
-                    {"error": {"type": "idempotency_error", "message": message}},
-                    [("Idempotency-Key", key)],
-                )
-            if saved.status is None:
-                rec.idempotency = "in_use"
-                return _json_answer(
-                    409,
-                    {
-                        "error": {
-                            "type": "idempotency_error",
-                            "code": "idempotency_key_in_use",
-                            "message": "There is currently another in-progress request using "
-                            "this Stripe-Account, Idempotency-Key, and API key combination. "
-                            "Please try again later.",
-                        }
-                    },
-                    [("Idempotency-Key", key)],
-                )
+        saved, repeat = self._idem.arrive(
+            scope=scope,
+            method=rec.method,
+            path=rec.path,
+            query=request.query_string,
+            params=canonical_params(rec.headers.get("content-type", ""), body),
+        )
+        if isinstance(repeat, Refusal):
+            rec.idempotency = repeat.verdict
+            return _json_answer(repeat.status, {"error": repeat.error}, [("Idempotency-Key", key)])
+        if isinstance(repeat, Replay):
             rec.idempotency = "replayed"
             rec.replayed = True
-            headers = list(saved.headers)
-            headers.append(("Idempotent-Replayed", "true"))
-            return _Answer(saved.status, saved.body, headers)
+            return _Answer(repeat.status, repeat.body, [*repeat.headers, REPLAYED])
+        assert saved is not None
         answer: _Answer | None = None
         try:
             if instead is not None:  # Stripe's own failure, saved under the key
@@ -692,15 +640,13 @@ class FaultProxy(BackgroundServer):
             else:
                 answer = await self._forward(request, rec, body, delay)
         finally:
-            with self._lock:
-                if answer is None or not answer.from_upstream:
-                    # upstream never answered: nothing to save, the key is free again
-                    if self._store.get(scope) is saved:
-                        del self._store[scope]
-                else:
-                    saved.status = answer.status
-                    saved.body = answer.body
-                    saved.headers = answer.headers
+            if answer is None or not answer.from_upstream:
+                # upstream never answered: nothing to save, the key is free again
+                self._idem.abandon(scope, saved)
+            else:
+                self._idem.answered(
+                    saved, status=answer.status, body=answer.body, headers=answer.headers
+                )
         if answer.from_upstream:
             rec.idempotency = "original"
         return answer

@@ -63,8 +63,8 @@ Card behaviour (by card number; the test PaymentMethods and tokens map to these 
     4000000000000002  pm_card_chargeDeclined, pm_card_visa_chargeDeclined  402 generic_decline
     4000000000009987  lost_card; 4000000000000069 expired_card; 4000000000000127 incorrect_cvc
 
-Idempotency: like Stripe, for POSTs with ``Idempotency-Key`` scoped by (Authorization,
-Stripe-Account, key): same key + same path and params -> the saved response replayed with
+Idempotency: Stripe's, from :mod:`tests.support.stripe_idempotency` (shared with the fault
+proxy): same key + same path and params -> the saved response replayed with
 ``Idempotent-Replayed: true`` (nothing executed again); other path or params -> 400
 ``idempotency_error``; a repeat while the first is in flight (e.g. during ``latency``) -> 409
 ``idempotency_key_in_use``.
@@ -95,6 +95,7 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 
 from .background import BackgroundServer
+from .stripe_idempotency import REPLAYED, IdempotencyLayer, Refusal, Replay, form_params
 
 try:  # orjson is a dependency of orderpay; fall back to json for standalone use
     import orjson
@@ -364,6 +365,11 @@ def _brand(number: str) -> str:
     return "unknown"
 
 
+def _replay_headers(key: str) -> list[tuple[str, str]]:
+    """The headers saved with a first answer, sent again with its replays."""
+    return [("Content-Type", "application/json"), ("Idempotency-Key", key)]
+
+
 class _Route:
     __slots__ = ("label", "fn", "internal")
 
@@ -410,9 +416,6 @@ class StripeStub(BackgroundServer):
         self._requests: list[StubRecord] = []
         self._calls: dict[str, int] = {}
         self._total = 0
-        self._replays = 0
-        self._idem_conflicts = 0
-        self._idem_in_use = 0
         self._pi_created = 0
         self._seq = 0
         self._id_salt = os.urandom(4).hex()
@@ -427,7 +430,7 @@ class StripeStub(BackgroundServer):
         self._meta_index: dict[tuple[str, str], list[str]] = {}
         self._charges: dict[str, dict] = {}
         self._refunds: dict[str, dict] = {}
-        self._idem: dict[tuple, list] = {}  # scope -> [path, fingerprint, status|None, body]
+        self._idem = IdempotencyLayer(self.idempotency_capacity)
 
     def reset(self) -> None:
         """Forget all objects, records, counters and saved idempotent responses."""
@@ -538,9 +541,9 @@ class StripeStub(BackgroundServer):
                 "refunds": len(self._refunds),
                 "customers": len(self._customers),
                 "payment_methods": len(self._pms),
-                "idempotent_replays": self._replays,
-                "idempotency_conflicts": self._idem_conflicts,
-                "idempotency_in_use": self._idem_in_use,
+                "idempotent_replays": self._idem.replays,
+                "idempotency_conflicts": self._idem.conflicts,
+                "idempotency_in_use": self._idem.in_use,
                 "metadata_duplicates": dups,
                 "latency": self.latency,
             }
@@ -682,20 +685,15 @@ class StripeStub(BackgroundServer):
             }
             resp = self._finish(rec, 404, _dumps(err))
         else:
-            repeat = None
+            answer = None
             if key:
                 scope = (auth, headers.get("Stripe-Account"), key)
-                fingerprint = (path, tuple(sorted(pairs)))
-                with self._lock:
-                    repeat = self._idem.get(scope)
-                    if repeat is None:
-                        entry = [path, fingerprint, None, b""]  # in flight until answered
-                        self._idem[scope] = entry
-                        if len(self._idem) > self.idempotency_capacity:
-                            self._idem.pop(next(iter(self._idem)))
-            if repeat is not None:
+                entry, answer = self._idem.arrive(
+                    scope=scope, method=method, path=path, query="", params=form_params(pairs)
+                )
+            if answer is not None:
                 # decided on arrival (409 while the first is in flight), answered after latency
-                resp = self._idem_repeat(rec, repeat, path, fingerprint, key)
+                resp = self._idem_repeat(rec, answer, key)
             else:
                 # executed on arrival; the answer leaves after `latency`, and until then a
                 # repeat of its idempotency key finds it in flight
@@ -710,51 +708,17 @@ class StripeStub(BackgroundServer):
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         if entry is not None:
-            entry[3] = body
-            entry[2] = status
+            self._idem.answered(entry, status=status, body=body, headers=_replay_headers(key))
         return resp
 
-    def _idem_repeat(self, rec, entry, path, fingerprint, key) -> web.Response:
-        if entry[1] != fingerprint:
-            self._idem_conflicts += 1
-            if entry[0] != path:
-                message = (
-                    "Keys for idempotent requests can only be used for the same endpoint they "
-                    f"were first used for ('{entry[0]}' vs '{path}'). Try using a key other "
-                    f"than '{key}' if you meant to execute a different request."
-                )
-            else:
-                message = (
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    f"they were first used with. Try using a key other than '{key}' if you "
-                    "meant to execute a different request."
-                )
-            err = {"error": {"type": "idempotency_error", "message": message}}
-            return self._finish(rec, 400, _dumps(err), key)
-        if entry[2] is None:
-            self._idem_in_use += 1
-            err = {
-                "error": {
-                    "type": "idempotency_error",
-                    "code": "idempotency_key_in_use",
-                    "message": "There is currently another in-progress request using this "
-                    "Stripe-Account, Idempotency-Key, and API key combination. Please try "
-                    "again later.",
-                }
-            }
-            return self._finish(rec, 409, _dumps(err), key)
-        self._replays += 1
+    def _idem_repeat(self, rec, answer: Refusal | Replay, key: str) -> web.Response:
+        if isinstance(answer, Refusal):
+            return self._finish(rec, answer.status, _dumps({"error": answer.error}), key)
         if rec is not None:
             rec.replayed = True
-            rec.status = entry[2]
+            rec.status = answer.status
         return web.Response(
-            status=entry[2],
-            body=entry[3],
-            headers={
-                "Content-Type": "application/json",
-                "Idempotency-Key": key,
-                "Idempotent-Replayed": "true",
-            },
+            status=answer.status, body=answer.body, headers=[*answer.headers, REPLAYED]
         )
 
     @staticmethod
