@@ -22,7 +22,9 @@ from orderpay.orders.models import Order
 from orderpay.payments.models import Payment
 from orderpay.stripe_gateway import StripeGateway, payment_key
 from tests.conftest import STRIPE_KEY, make_settings
-from tests.payments.test_concurrency import (
+from tests.support import money
+from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.order_on_a_server import (
     create_order,
     intents_for_order,
     new_payment_method,
@@ -30,8 +32,6 @@ from tests.payments.test_concurrency import (
     seed_order,
     server_env,
 )
-from tests.support import money
-from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.server import OrderpayServer
 
 CREATE = ("POST", r"^/v1/payment_intents$")

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.payments.test_concurrency import (
+from tests.support.order_on_a_server import (
     create_order,
     intents_for_order,
     new_payment_method,

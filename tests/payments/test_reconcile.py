@@ -8,7 +8,9 @@ import asyncio
 
 import pytest
 
-from tests.payments.test_stripe_faults import (
+from tests.support import money
+from tests.support.fault_proxy import Fault
+from tests.support.faulty_stripe import (
     CANCEL,
     CONFIRM,
     CREATE,
@@ -20,8 +22,6 @@ from tests.payments.test_stripe_faults import (
     payment_rows,
     reconcile,
 )
-from tests.support import money
-from tests.support.fault_proxy import Fault
 
 THREE_DS = "4000002760003184"
 SEARCH = ("GET", r"^/v1/payment_intents/search$")

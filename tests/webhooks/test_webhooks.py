@@ -22,12 +22,12 @@ from orderpay.refunds import repository as refunds_repository
 from orderpay.webhooks.models import StripeEvent
 from orderpay.webhooks.service import WebhookService
 from tests.conftest import WEBHOOK_SECRET
-from tests.payments.test_concurrency import (
+from tests.support import money
+from tests.support.order_on_a_server import (
     create_order,
     seed_order,
     server_env,
 )
-from tests.support import money
 from tests.support.server import OrderpayServer
 from tests.support.webhooks import (
     DECLINE,
