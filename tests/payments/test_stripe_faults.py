@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from tests.support.fault_proxy import Fault
+from tests.conftest import make_settings, running_api
+from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.faulty_stripe import (
     CONFIRM,
     CREATE,
@@ -28,6 +29,7 @@ from tests.support.faulty_stripe import (
     payment_rows,
     reconcile,
 )
+from tests.support.payments import three_ds_payment
 
 STEPS = {"create": CREATE, "confirm": CONFIRM}
 # Faults after which Stripe has acted but orderpay did not hear the answer.
@@ -340,3 +342,22 @@ async def test_get_only_reads_a_payment_stripe_has_not_charged(database_url, pro
         [intent] = await api.intents_for_order(order["id"])
         assert intent["status"] == "requires_confirmation"
         assert await order_state(api, order["id"]) == "pending_payment"
+
+
+async def test_a_refused_read_leaves_the_payment_in_doubt(database_url, localstripe):
+    localstripe.flush()
+    with FaultProxy(localstripe.url) as proxy:
+        settings = make_settings(database_url, proxy.url)
+        async with running_api(settings, localstripe.url) as api:
+            customer, _, order, payment = await three_ds_payment(api)
+            # A rotated or restricted key: Stripe refuses to read the PaymentIntent.
+            proxy.add_fault(("GET", r"^/v1/payment_intents/"), Fault.status(401), times=None)
+
+            response = await api.get(f"/api/v1/payments/{payment['id']}", customer)
+
+            assert response.status_code == 200
+            assert response.json()["data"]["attributes"]["state"] == "requires_action"
+            proxy.clear_faults()
+            assert (await api.get(f"/api/v1/payments/{payment['id']}", customer)).json()["data"][
+                "attributes"
+            ]["state"] == "requires_action"

@@ -1,6 +1,7 @@
 """`POST /api/v1/refunds` (API.md, "Reading and following a payment") through the HTTP API,
-on both databases, against localstripe (and the recording Stripe stub for `reason`, which
-localstripe refuses as an unexpected parameter)."""
+on both databases, against localstripe (and the recording Stripe stub for `reason` and for
+Connect's `reverse_transfer` and `refund_application_fee`, which localstripe refuses as
+unexpected parameters)."""
 
 from __future__ import annotations
 
@@ -192,3 +193,33 @@ async def test_the_documented_example_body_refunds_on_the_local_stripe(api):
     assert response.status_code == 201, response.text
     assert response.json()["data"]["attributes"]["reason"] == "requested_by_customer"
     assert (await payment_state(api, customer, payment["id"]))["refunded_cents"] == 500
+
+
+async def test_a_connect_refund_takes_back_the_transfer_and_the_fee(database_url):
+    with StripeStub() as stub:
+        async with running_api(make_settings(database_url, stub.url), stub.url) as api:
+            staff = await api.user()
+            customer, _, order = await api.customer_with_order(
+                total_cents=2350, stripe_account_id="acct_123", commission_bps=1000, members=[staff]
+            )
+            paid = await api.pay(customer, order["id"], stripe_token="pm_card_visa")
+            assert paid.status_code == 201, paid.text
+            response = await api.post(
+                "/api/v1/refunds",
+                {
+                    "data": {
+                        "type": "refunds",
+                        "attributes": {"amount_cents": 500},
+                        "relationships": {
+                            "payment": {
+                                "data": {"type": "payments", "id": paid.json()["data"]["id"]}
+                            }
+                        },
+                    }
+                },
+                staff,
+            )
+            assert response.status_code == 201, response.text
+            [sent] = stub.requests_for("POST /v1/refunds")
+    assert sent.params["reverse_transfer"] == "true"
+    assert sent.params["refund_application_fee"] == "true"

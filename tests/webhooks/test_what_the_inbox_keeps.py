@@ -1,7 +1,7 @@
 """What the webhook inbox keeps (API.md "Stripe webhooks"): this installation's events only;
 a signed but malformed event is acknowledged (a non-2xx makes Stripe redeliver it for days)
 and changes nothing; an event that never matches is dropped after the retention, by
-reconcile, instead of being re-read forever."""
+reconcile, instead of being re-read forever; and never a client_secret an event carries."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from orderpay.db import utcnow
 from orderpay.payments import repository as payments_repository
 from orderpay.webhooks.models import StripeEvent
 from tests.support import money
+from tests.support.payments import three_ds_payment
 from tests.support.webhooks import deliver, event, intent
 
 VISA = "4242424242424242"
@@ -151,3 +152,24 @@ async def test_an_event_that_never_matches_is_dropped_after_the_retention(api):
     counts = await money.reconcile(api.db, api.gateway, api.settings)
     assert counts["events_purged"] == 1
     assert await stored_events(api) == []
+
+
+async def test_the_webhook_inbox_never_stores_a_client_secret(api):
+    customer, _, order, payment = await three_ds_payment(api)
+    pi = payment["attributes"]["stripe_payment_intent_id"]
+    payload = event(
+        "payment_intent.requires_action",
+        intent(
+            pi,
+            "requires_action",
+            payment_id=payment["id"],
+            installation_id=api.gateway.installation_id,
+        ),
+    )
+    assert "_secret_" in payload
+    assert (await deliver(api, payload)).status_code == 200
+
+    async with api.db.connect() as conn:
+        stored = [row.payload for row in await conn.execute(select(StripeEvent.__table__))]
+    assert stored and all("client_secret" not in json.loads(p)["data"]["object"] for p in stored)
+    assert all("_secret_" not in p for p in stored)
