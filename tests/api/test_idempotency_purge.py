@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ KEY = "checkout-7f3a"
 
 def reconcile(api, ttl_seconds: int) -> dict:
     env = {
-        "PATH": "/usr/bin:/bin",
+        **os.environ,
         "DATABASE_URL": api.settings.database_url,
         "IDEMPOTENCY_KEY_TTL_SECONDS": str(ttl_seconds),
         "STRIPE_API_BASE": api.stripe_url,
