@@ -45,6 +45,13 @@ async def healthz() -> dict:
 
 @app.post("/api/v1/payments", status_code=201)
 async def create_payment(body: Body, authorization: str = Header()) -> Response:
-    document = orjson.dumps({"data": {"type": "payments", "id": body.data.relationships.order.id,
-                                      "attributes": {"state": "succeeded"}}})
+    document = orjson.dumps(
+        {
+            "data": {
+                "type": "payments",
+                "id": body.data.relationships.order.id,
+                "attributes": {"state": "succeeded"},
+            }
+        }
+    )
     return Response(document, status_code=201, media_type="application/vnd.api+json")

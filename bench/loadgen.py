@@ -153,8 +153,9 @@ async def run(spec: Spec) -> dict:
     cpu0 = _cpu()
     print("WARMUP_START", flush=True)
     ramp = min(1.0, spec.warmup_seconds / 2)
-    tasks = [asyncio.create_task(user(ramp * i / spec.concurrency))
-             for i in range(spec.concurrency)]
+    tasks = [
+        asyncio.create_task(user(ramp * i / spec.concurrency)) for i in range(spec.concurrency)
+    ]
     await asyncio.sleep(spec.warmup_seconds)
     phase = "window"
     window_cpu0 = _cpu()
@@ -183,8 +184,11 @@ async def run(spec: Spec) -> dict:
                 "mean": sum(latencies) / len(latencies) * 1000 if latencies else None,
             },
         },
-        "totals": {"sent": totals.sent, "succeeded": totals.succeeded,
-                   "by_status": totals.by_status},
+        "totals": {
+            "sent": totals.sent,
+            "succeeded": totals.succeeded,
+            "by_status": totals.by_status,
+        },
         "exhausted": exhausted,
         "loadgen_cpu_seconds": {"window": window_cpu, "total": _cpu() - cpu0},
         "errors_sample": errors_sample,

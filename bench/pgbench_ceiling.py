@@ -37,22 +37,26 @@ def one_line(sql: str) -> str:
 
 def script() -> str:
     begin = _BEGIN_PAYMENT.text
-    begin = begin[:begin.rindex("SELECT inserted.*")] + (
-        "SELECT inserted.id AS payment_id, inserted.idempotency_key_id AS key_id "
-        "FROM inserted")
+    begin = begin[: begin.rindex("SELECT inserted.*")] + (
+        "SELECT inserted.id AS payment_id, inserted.idempotency_key_id AS key_id FROM inserted"
+    )
     record = _RECORD_OUTCOME.text
     for name in ("next_action", "failure_code", "failure_message"):
         record = re.sub(rf"CAST\(:{name} AS \w+\)", "NULL", record)
-    record = (record.replace("CAST(:mark_order_paid AS BOOLEAN)", "true")
-              .replace("CAST(:state AS VARCHAR)", "'succeeded'")
-              .replace("CAST(:stripe_payment_intent_id AS VARCHAR)", "'pi_' || :payment_id")
-              .replace("CAST(:card_brand AS VARCHAR)", "'visa'")
-              .replace("CAST(:card_last4 AS VARCHAR)", "'4242'")
-              .replace("CAST(:response_status AS INTEGER)", "201")
-              .replace("CAST(:response_body AS BYTEA)", "'\\x7b7d'::bytea")
-              .replace("CAST(:response_location AS VARCHAR)", "'/api/v1/payments/' || :payment_id"))
-    return "\n".join([one_line(LOOKUP) + " \\gset", one_line(begin) + " \\gset",
-                      one_line(record)]) + "\n"
+    record = (
+        record.replace("CAST(:mark_order_paid AS BOOLEAN)", "true")
+        .replace("CAST(:state AS VARCHAR)", "'succeeded'")
+        .replace("CAST(:stripe_payment_intent_id AS VARCHAR)", "'pi_' || :payment_id")
+        .replace("CAST(:card_brand AS VARCHAR)", "'visa'")
+        .replace("CAST(:card_last4 AS VARCHAR)", "'4242'")
+        .replace("CAST(:response_status AS INTEGER)", "201")
+        .replace("CAST(:response_body AS BYTEA)", "'\\x7b7d'::bytea")
+        .replace("CAST(:response_location AS VARCHAR)", "'/api/v1/payments/' || :payment_id")
+    )
+    return (
+        "\n".join([one_line(LOOKUP) + " \\gset", one_line(begin) + " \\gset", one_line(record)])
+        + "\n"
+    )
 
 
 def main() -> None:
@@ -71,10 +75,30 @@ def main() -> None:
             path = Path(tmp) / "payment.sql"
             path.write_text(script())
             out = subprocess.run(
-                [str(PG_BIN / "pgbench"), "-n", "-M", "prepared", "-c", str(args.clients),
-                 "-j", "2", "-T", str(args.seconds), "-f", str(path), "-h", cluster.host,
-                 "-p", str(cluster.port), "-U", cluster.user, "bench"],
-                capture_output=True, text=True)
+                [
+                    str(PG_BIN / "pgbench"),
+                    "-n",
+                    "-M",
+                    "prepared",
+                    "-c",
+                    str(args.clients),
+                    "-j",
+                    "2",
+                    "-T",
+                    str(args.seconds),
+                    "-f",
+                    str(path),
+                    "-h",
+                    cluster.host,
+                    "-p",
+                    str(cluster.port),
+                    "-U",
+                    cluster.user,
+                    "bench",
+                ],
+                capture_output=True,
+                text=True,
+            )
         print(out.stdout or out.stderr)
         paid = cluster.psql("SELECT count(*) FROM orders WHERE state = 'paid'", "bench")
         print(f"paid orders: {paid}")

@@ -78,8 +78,11 @@ class Body(BaseModel):
 
 
 def _error(status: int, code: str) -> Response:
-    return Response(orjson.dumps({"errors": [{"status": str(status), "code": code}]}),
-                    status_code=status, media_type="application/vnd.api+json")
+    return Response(
+        orjson.dumps({"errors": [{"status": str(status), "code": code}]}),
+        status_code=status,
+        media_type="application/vnd.api+json",
+    )
 
 
 @app.get("/healthz")
@@ -97,100 +100,186 @@ async def create_payment(
         return await _one_statement_each(body, token_hash, order_id, idempotency_key)
     now = datetime.now(UTC)
     async with engine.begin() as conn:
-        payer = (await conn.execute(
-            select(users.c.id.label("user_id"), orders.c.state, orders.c.total_cents,
-                   orders.c.currency, businesses.c.stripe_account_id,
-                   businesses.c.commission_bps)
-            .select_from(users.join(orders, orders.c.customer_id == users.c.id)
-                         .join(businesses, businesses.c.id == orders.c.business_id))
-            .where(users.c.token_hash == token_hash, orders.c.id == order_id)
-            .with_for_update(of=orders)
-        )).first()
+        payer = (
+            await conn.execute(
+                select(
+                    users.c.id.label("user_id"),
+                    orders.c.state,
+                    orders.c.total_cents,
+                    orders.c.currency,
+                    businesses.c.stripe_account_id,
+                    businesses.c.commission_bps,
+                )
+                .select_from(
+                    users.join(orders, orders.c.customer_id == users.c.id).join(
+                        businesses, businesses.c.id == orders.c.business_id
+                    )
+                )
+                .where(users.c.token_hash == token_hash, orders.c.id == order_id)
+                .with_for_update(of=orders)
+            )
+        ).first()
         if payer is None:
             return _error(404, "not_found")
         if payer.state != "pending_payment":
             return _error(409, "order_not_payable")
         key_id = None
         if idempotency_key is not None:
-            key_id = (await conn.execute(
-                pg_insert(keys).values(user_id=payer.user_id, endpoint="payments",
-                                       key=idempotency_key, request_hash="0" * 64,
-                                       locked_at=now, created_at=now)
-                .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
-                .returning(keys.c.id)
-            )).scalar()
+            key_id = (
+                await conn.execute(
+                    pg_insert(keys)
+                    .values(
+                        user_id=payer.user_id,
+                        endpoint="payments",
+                        key=idempotency_key,
+                        request_hash="0" * 64,
+                        locked_at=now,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
+                    .returning(keys.c.id)
+                )
+            ).scalar()
             if key_id is None:
                 return _error(409, "idempotency_key_in_use")
         fee = (payer.total_cents * payer.commission_bps * 2 + 10000) // 20000
-        payment_id = (await conn.execute(
-            insert(payments).values(
-                order_id=order_id, user_id=payer.user_id, state="processing",
-                amount_cents=payer.total_cents, currency=payer.currency,
-                application_fee_cents=fee if payer.stripe_account_id else None,
-                destination_account_id=payer.stripe_account_id,
-                stripe_payment_method_id=body.data.attributes.stripe_token,
-                refunded_cents=0, idempotency_key_id=key_id, created_at=now, updated_at=now,
-            ).returning(payments.c.id)
-        )).scalar_one()
+        payment_id = (
+            await conn.execute(
+                insert(payments)
+                .values(
+                    order_id=order_id,
+                    user_id=payer.user_id,
+                    state="processing",
+                    amount_cents=payer.total_cents,
+                    currency=payer.currency,
+                    application_fee_cents=fee if payer.stripe_account_id else None,
+                    destination_account_id=payer.stripe_account_id,
+                    stripe_payment_method_id=body.data.attributes.stripe_token,
+                    refunded_cents=0,
+                    idempotency_key_id=key_id,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(payments.c.id)
+            )
+        ).scalar_one()
     async with engine.begin() as conn:
-        await conn.execute(update(orders)
-                           .where(orders.c.id == order_id, orders.c.state == "pending_payment")
-                           .values(state="paid", updated_at=now))
-        payment = (await conn.execute(
-            update(payments).where(payments.c.id == payment_id, payments.c.state == "processing")
-            .values(state="succeeded", stripe_payment_intent_id=f"pi_ref_{payment_id}",
-                    card_brand="visa", card_last4="4242", updated_at=datetime.now(UTC))
-            .returning(payments)
-        )).one()
-        document = orjson.dumps({"data": {
-            "type": "payments", "id": str(payment.id),
-            "attributes": {"state": payment.state, "amount_cents": payment.amount_cents,
-                           "currency": payment.currency,
-                           "stripe_payment_intent_id": payment.stripe_payment_intent_id,
-                           "created_at": payment.created_at.isoformat(),
-                           "updated_at": payment.updated_at.isoformat()},
-            "relationships": {"order": {"data": {"type": "orders", "id": str(order_id)}}},
-        }})
+        await conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id, orders.c.state == "pending_payment")
+            .values(state="paid", updated_at=now)
+        )
+        payment = (
+            await conn.execute(
+                update(payments)
+                .where(payments.c.id == payment_id, payments.c.state == "processing")
+                .values(
+                    state="succeeded",
+                    stripe_payment_intent_id=f"pi_ref_{payment_id}",
+                    card_brand="visa",
+                    card_last4="4242",
+                    updated_at=datetime.now(UTC),
+                )
+                .returning(payments)
+            )
+        ).one()
+        document = orjson.dumps(
+            {
+                "data": {
+                    "type": "payments",
+                    "id": str(payment.id),
+                    "attributes": {
+                        "state": payment.state,
+                        "amount_cents": payment.amount_cents,
+                        "currency": payment.currency,
+                        "stripe_payment_intent_id": payment.stripe_payment_intent_id,
+                        "created_at": payment.created_at.isoformat(),
+                        "updated_at": payment.updated_at.isoformat(),
+                    },
+                    "relationships": {"order": {"data": {"type": "orders", "id": str(order_id)}}},
+                }
+            }
+        )
         if key_id is not None:
-            await conn.execute(update(keys).where(keys.c.id == key_id).values(
-                response_status=201, response_body=document, locked_at=None))
-    return Response(document, status_code=201, media_type="application/vnd.api+json",
-                    headers={"Location": f"/api/v1/payments/{payment_id}"})
+            await conn.execute(
+                update(keys)
+                .where(keys.c.id == key_id)
+                .values(response_status=201, response_body=document, locked_at=None)
+            )
+    return Response(
+        document,
+        status_code=201,
+        media_type="application/vnd.api+json",
+        headers={"Location": f"/api/v1/payments/{payment_id}"},
+    )
 
 
 def _document(payment, order_id: int) -> bytes:
-    return orjson.dumps({"data": {
-        "type": "payments", "id": str(payment.id),
-        "attributes": {"state": payment.state, "amount_cents": payment.amount_cents,
-                       "currency": payment.currency,
-                       "stripe_payment_intent_id": payment.stripe_payment_intent_id,
-                       "created_at": payment.created_at.isoformat(),
-                       "updated_at": payment.updated_at.isoformat()},
-        "relationships": {"order": {"data": {"type": "orders", "id": str(order_id)}}},
-    }})
+    return orjson.dumps(
+        {
+            "data": {
+                "type": "payments",
+                "id": str(payment.id),
+                "attributes": {
+                    "state": payment.state,
+                    "amount_cents": payment.amount_cents,
+                    "currency": payment.currency,
+                    "stripe_payment_intent_id": payment.stripe_payment_intent_id,
+                    "created_at": payment.created_at.isoformat(),
+                    "updated_at": payment.updated_at.isoformat(),
+                },
+                "relationships": {"order": {"data": {"type": "orders", "id": str(order_id)}}},
+            }
+        }
+    )
 
 
-async def _one_statement_each(body: Body, token_hash: str, order_id: int,
-                              idempotency_key: str | None) -> Response:
+async def _one_statement_each(
+    body: Body, token_hash: str, order_id: int, idempotency_key: str | None
+) -> Response:
     async with autocommit.connect() as conn:
         payment = await repository.begin_payment(
-            conn, token_hash=token_hash, order_id=order_id,
-            payment_method_id=body.data.attributes.stripe_token, saved=False, single_use=False,
-            idempotency_key=idempotency_key, request_hash="0" * 64 if idempotency_key else None,
-            now=datetime.now(UTC))
+            conn,
+            token_hash=token_hash,
+            order_id=order_id,
+            payment_method_id=body.data.attributes.stripe_token,
+            saved=False,
+            single_use=False,
+            idempotency_key=idempotency_key,
+            request_hash="0" * 64 if idempotency_key else None,
+            now=datetime.now(UTC),
+        )
     if payment is None:
         return _error(409, "not_payable")
     now = datetime.now(UTC)
-    fields = {"stripe_payment_intent_id": f"pi_ref_{payment.id}", "card_brand": "visa",
-              "card_last4": "4242", "next_action": None, "failure_code": None,
-              "failure_message": None, "intent_to_cancel": False}
+    fields = {
+        "stripe_payment_intent_id": f"pi_ref_{payment.id}",
+        "card_brand": "visa",
+        "card_last4": "4242",
+        "next_action": None,
+        "failure_code": None,
+        "failure_message": None,
+        "intent_to_cancel": False,
+    }
     recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
     document = _document(SimpleNamespace(**recorded), order_id)
     async with autocommit.connect() as conn:
         await repository.record_outcome(
-            conn, payment_id=payment.id, order_id=order_id, state="succeeded",
-            mark_order_paid=True, now=now, key_id=payment.idempotency_key_id,
-            response_status=201, response_body=document,
-            response_location=f"/api/v1/payments/{payment.id}", **fields)
-    return Response(document, status_code=201, media_type="application/vnd.api+json",
-                    headers={"Location": f"/api/v1/payments/{payment.id}"})
+            conn,
+            payment_id=payment.id,
+            order_id=order_id,
+            state="succeeded",
+            mark_order_paid=True,
+            now=now,
+            key_id=payment.idempotency_key_id,
+            response_status=201,
+            response_body=document,
+            response_location=f"/api/v1/payments/{payment.id}",
+            **fields,
+        )
+    return Response(
+        document,
+        status_code=201,
+        media_type="application/vnd.api+json",
+        headers={"Location": f"/api/v1/payments/{payment.id}"},
+    )

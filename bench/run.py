@@ -69,8 +69,9 @@ SCENARIOS = [
     Scenario("a", "orderpay, Stripe 0 ms, 64 conc.", "orderpay", 0.0, 64),
     Scenario("b", "orderpay, Stripe 300 ms, 400 conc.", "orderpay", 0.3, 400),
     Scenario("d", "orderpay, Stripe 300 ms, 8 conc.", "orderpay", 0.3, 8),
-    Scenario("e", "reference, BEGIN..COMMIT x2", "reference", 0.0, 64,
-             env={"REFERENCE_SQL": "plain"}),
+    Scenario(
+        "e", "reference, BEGIN..COMMIT x2", "reference", 0.0, 64, env={"REFERENCE_SQL": "plain"}
+    ),
     # Not in the default run: the HTTP stack alone (bare FastAPI endpoint, no database).
     Scenario("f", "bare FastAPI POST, no database", "bare", 0.0, 64),
 ]
@@ -94,9 +95,21 @@ class ReferenceServer(OrderpayServer):
     """bench/reference_app.py under uvicorn, started and stopped like the real server."""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "bench.reference_app:app", "--host", self.host,
-                "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
-                "--log-level", "warning"]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.reference_app:app",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
 
 
 class ProfiledServer(OrderpayServer):
@@ -105,17 +118,42 @@ class ProfiledServer(OrderpayServer):
     profile_path = ""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.cpuprof", self.profile_path, "-m", "orderpay",
-                "serve", "--host", self.host, "--port", str(self.port), "--workers", "1"]
+        return [
+            sys.executable,
+            "-m",
+            "bench.cpuprof",
+            self.profile_path,
+            "-m",
+            "orderpay",
+            "serve",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+        ]
 
 
 class BareServer(OrderpayServer):
     """bench/bare_app.py under uvicorn: the HTTP stack alone (scenario f)."""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", self.host,
-                "--port", str(self.port), "--workers", str(self.workers), "--no-access-log",
-                "--log-level", "warning"]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.bare_app:app",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
 
 
 class StubProcess:
@@ -130,7 +168,10 @@ class StubProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.support.stripe_stub", "--port", str(self.port)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         line = self.proc.stdout.readline()
         if "listening" not in line:
@@ -145,8 +186,9 @@ class StubProcess:
                 self.proc.kill()
         self.proc = None
 
-    async def call(self, session: aiohttp.ClientSession, method: str, path: str,
-                   data: dict | None = None) -> dict:
+    async def call(
+        self, session: aiohttp.ClientSession, method: str, path: str, data: dict | None = None
+    ) -> dict:
         async with session.request(method, self.url + path, data=data) as response:
             response.raise_for_status()
             return await response.json()
@@ -222,9 +264,9 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         **sc.env,
         **dict(item.split("=", 1) for item in args.env),
     }
-    server_cls = {"reference": ReferenceServer, "profile": ProfiledServer,
-                  "bare": BareServer}.get(
-        sc.app, OrderpayServer)
+    server_cls = {"reference": ReferenceServer, "profile": ProfiledServer, "bare": BareServer}.get(
+        sc.app, OrderpayServer
+    )
     server = server_cls(env, workers=sc.workers)
     profile_path = RESULTS / f"profile-{sc.name}.txt"
     if sc.app == "profile":
@@ -236,15 +278,29 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         pids = procstat.group(server.pid)
         rss_at_start = procstat.rss_bytes(pids)
         spec_path = Path(ctx["tmp"]) / f"spec-{sc.name}.json"
-        spec_path.write_text(json.dumps({
-            "host": server.host, "port": server.port, "path": "/api/v1/payments",
-            "concurrency": sc.concurrency, "warmup_seconds": args.warmup,
-            "duration_seconds": args.duration, "orders": sc.orders, "tokens": ctx["tokens"],
-            "idempotency_keys": not args.no_idempotency_keys, "key_prefix": f"bench-{sc.name}",
-            "cycle_orders": sc.app == "bare",
-        }))
+        spec_path.write_text(
+            json.dumps(
+                {
+                    "host": server.host,
+                    "port": server.port,
+                    "path": "/api/v1/payments",
+                    "concurrency": sc.concurrency,
+                    "warmup_seconds": args.warmup,
+                    "duration_seconds": args.duration,
+                    "orders": sc.orders,
+                    "tokens": ctx["tokens"],
+                    "idempotency_keys": not args.no_idempotency_keys,
+                    "key_prefix": f"bench-{sc.name}",
+                    "cycle_orders": sc.app == "bare",
+                }
+            )
+        )
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.loadgen", str(spec_path), cwd=ROOT,
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            str(spec_path),
+            cwd=ROOT,
             stdout=asyncio.subprocess.PIPE,
         )
         rss_samples: list[tuple[float, int]] = []
@@ -252,8 +308,9 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
 
         async def sample_rss() -> None:
             while not sampling.is_set():
-                rss_samples.append((time.monotonic(), procstat.rss_bytes(procstat.group(
-                    server.pid))))
+                rss_samples.append(
+                    (time.monotonic(), procstat.rss_bytes(procstat.group(server.pid)))
+                )
                 try:
                     await asyncio.wait_for(sampling.wait(), 0.5)
                 except TimeoutError:
@@ -284,7 +341,7 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
                 sessions_opened = await db.fetchval(SESSIONS) - sessions_start
                 sampling.set()
             elif line.startswith("RESULT "):
-                result = json.loads(line[len("RESULT "):])
+                result = json.loads(line[len("RESULT ") :])
         await proc.wait()
         if sampler is not None:
             sampling.set()
@@ -296,8 +353,18 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
         checks = await exactly_once(db, sc, result, stub_stats)
     finally:
         server.stop()
-    summary = summarize(sc, result, start, end, statements, stub_stats,
-                        checks, rss_at_start, rss_at_end, rss_samples)
+    summary = summarize(
+        sc,
+        result,
+        start,
+        end,
+        statements,
+        stub_stats,
+        checks,
+        rss_at_start,
+        rss_at_end,
+        rss_samples,
+    )
     # New PostgreSQL connections during the window: a pool too small for the load opens
     # and closes "overflow" connections all the time (each costs a backend fork, TLS
     # negotiation and the dialect's set-up queries).
@@ -312,8 +379,9 @@ async def run_scenario(sc: Scenario, *, ctx: dict, args) -> dict:
     return summary
 
 
-async def exactly_once(db: asyncpg.Connection, sc: Scenario, result: dict,
-                       stub_stats: dict) -> dict:
+async def exactly_once(
+    db: asyncpg.Connection, sc: Scenario, result: dict, stub_stats: dict
+) -> dict:
     if sc.app == "bare":
         return {"ok": True, "checked": "nothing: no database, no Stripe"}
     lo, hi = sc.orders[0][0], sc.orders[-1][0]
@@ -327,26 +395,46 @@ async def exactly_once(db: asyncpg.Connection, sc: Scenario, result: dict,
                 AND state = 'succeeded') AS orders_with_succeeded_payment,
              (SELECT count(*) FROM orders WHERE id BETWEEN $1 AND $2
                 AND state = 'paid') AS paid_orders""",
-        lo, hi,
+        lo,
+        hi,
     )
     checks = dict(row)
     checks["responses_201_succeeded"] = result["totals"]["succeeded"]
-    counts = [checks["succeeded_payments"], checks["orders_with_succeeded_payment"],
-              checks["paid_orders"], checks["responses_201_succeeded"]]
+    counts = [
+        checks["succeeded_payments"],
+        checks["orders_with_succeeded_payment"],
+        checks["paid_orders"],
+        checks["responses_201_succeeded"],
+    ]
     if sc.app not in ("reference", "bare"):
         checks["stripe_payment_intents"] = stub_stats["payment_intents_created"]
         checks["stripe_payment_intents_succeeded"] = stub_stats["payment_intents_by_status"].get(
-            "succeeded", 0)
+            "succeeded", 0
+        )
         checks["stripe_duplicates"] = stub_stats["metadata_duplicates"]
         counts += [checks["stripe_payment_intents"], checks["stripe_payment_intents_succeeded"]]
-    checks["ok"] = (len(set(counts)) == 1 and checks["other_payments"] == 0
-                    and not checks.get("stripe_duplicates") and counts[0] > 0
-                    and not result["exhausted"])
+    checks["ok"] = (
+        len(set(counts)) == 1
+        and checks["other_payments"] == 0
+        and not checks.get("stripe_duplicates")
+        and counts[0] > 0
+        and not result["exhausted"]
+    )
     return checks
 
 
-def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, checks,
-              rss_at_start, rss_at_end, rss_samples) -> dict:
+def summarize(
+    sc,
+    result,
+    start: Probe,
+    end: Probe,
+    statements,
+    stub_stats,
+    checks,
+    rss_at_start,
+    rss_at_end,
+    rss_samples,
+) -> dict:
     window = result["window"]
     seconds = result["window_seconds"]
     paid = window["succeeded"]
@@ -357,11 +445,11 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
     busy = (end.machine[0] - start.machine[0]) / max(1e-9, end.machine[1] - start.machine[1])
     sql_calls = sum(s["calls"] for s in statements if not TX_CONTROL.match(s["query"]))
     tx_calls = sum(s["calls"] for s in statements if TX_CONTROL.match(s["query"]))
-    top = sorted((s for s in statements if not TX_CONTROL.match(s["query"])),
-                 key=lambda s: -s["calls"])[:12]
+    top = sorted(
+        (s for s in statements if not TX_CONTROL.match(s["query"])), key=lambda s: -s["calls"]
+    )[:12]
     errors = {k: v for k, v in result["totals"]["by_status"].items() if k != "201"}
-    not_succeeded_201 = result["totals"]["by_status"].get("201", 0) - result["totals"][
-        "succeeded"]
+    not_succeeded_201 = result["totals"]["by_status"].get("201", 0) - result["totals"]["succeeded"]
     if not_succeeded_201:
         errors["201_not_succeeded"] = not_succeeded_201
     if result["exhausted"]:
@@ -373,8 +461,11 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
     growth = (sum(last) / len(last)) / (sum(first) / len(first)) - 1 if first and last else None
     # Stripe calls per payment over the whole scenario (the stub was reset before it):
     # exact, where a window count would be off by the calls of requests straddling its ends.
-    stripe_calls = sum(n for route, n in stub_stats.get("calls", {}).items()
-                       if "/_stub/" not in route) if sc.app not in ("reference", "bare") else 0
+    stripe_calls = (
+        sum(n for route, n in stub_stats.get("calls", {}).items() if "/_stub/" not in route)
+        if sc.app not in ("reference", "bare")
+        else 0
+    )
     all_paid = result["totals"]["succeeded"]
     ours = server_cpu + pg_cpu + stub_cpu + result["loadgen_cpu_seconds"]["window"]
     foreign = (end.machine[0] - start.machine[0]) - ours
@@ -387,8 +478,9 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
         "window_seconds": round(seconds, 3),
         "payments": paid,
         "payments_per_s": round(paid / seconds, 1),
-        "latency_ms": {k: (round(v, 2) if isinstance(v, float) else v)
-                       for k, v in window["latency_ms"].items()},
+        "latency_ms": {
+            k: (round(v, 2) if isinstance(v, float) else v) for k, v in window["latency_ms"].items()
+        },
         "errors": errors,
         "errors_sample": result["errors_sample"],
         "server_cpu_s_per_1000": round(server_cpu * per_payment, 3),
@@ -401,9 +493,14 @@ def summarize(sc, result, start: Probe, end: Probe, statements, stub_stats, chec
         "foreign_cpu_cores": round(max(0.0, foreign) / seconds, 3),
         "sql_per_payment": round(sql_calls / paid, 2) if paid else None,
         "tx_control_per_payment": round(tx_calls / paid, 2) if paid else None,
-        "top_statements": [{"calls_per_payment": round(s["calls"] / paid, 3) if paid else None,
-                            "mean_ms": round(s["total_exec_time"] / s["calls"], 4),
-                            "query": " ".join(s["query"].split())[:240]} for s in top],
+        "top_statements": [
+            {
+                "calls_per_payment": round(s["calls"] / paid, 3) if paid else None,
+                "mean_ms": round(s["total_exec_time"] / s["calls"], 4),
+                "query": " ".join(s["query"].split())[:240],
+            }
+            for s in top
+        ],
         "stripe_calls_per_payment": round(stripe_calls / all_paid, 3) if all_paid else None,
         "stripe_calls_by_route": stub_stats.get("calls", {}),
         "rss_mb": {
@@ -425,8 +522,14 @@ def machine() -> dict:
     model = ""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = next((line.split(":", 1)[1].strip() for line in out.splitlines()
-                      if line.startswith("Model name")), "")
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in out.splitlines()
+                if line.startswith("Model name")
+            ),
+            "",
+        )
     except OSError:
         pass
     mem = ""
@@ -434,13 +537,23 @@ def machine() -> dict:
         for line in f:
             if line.startswith("MemTotal"):
                 mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "src"],
-                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu_model": model, "memory": mem,
-            "kernel": platform.release(), "python": platform.python_version(),
-            "commit": commit + ("+dirty" if dirty else "")}
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "src"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "memory": mem,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit + ("+dirty" if dirty else ""),
+    }
 
 
 def orders_needed(sc: Scenario, args) -> int:
@@ -455,45 +568,81 @@ def evaluate(results: dict[str, dict]) -> list[dict]:
     out = []
 
     def check(name, value, limit, ok, unit=""):
-        out.append({"target": name, "value": value, "limit": limit, "unit": unit,
-                    "met": bool(ok) if value is not None else None})
+        out.append(
+            {
+                "target": name,
+                "value": value,
+                "limit": limit,
+                "unit": unit,
+                "met": bool(ok) if value is not None else None,
+            }
+        )
 
     a, b, c, d = (results.get(k) for k in "abcd")
     if a:
-        check("(a) payments/s", a["payments_per_s"], f">= {TARGETS['a_payments_per_s']}",
-              a["payments_per_s"] >= TARGETS["a_payments_per_s"])
-        check("(a) server CPU ms/payment", a["server_cpu_s_per_1000"],
-              f"<= {TARGETS['a_server_cpu_ms_per_payment']}",
-              a["server_cpu_s_per_1000"] <= TARGETS["a_server_cpu_ms_per_payment"])
+        check(
+            "(a) payments/s",
+            a["payments_per_s"],
+            f">= {TARGETS['a_payments_per_s']}",
+            a["payments_per_s"] >= TARGETS["a_payments_per_s"],
+        )
+        check(
+            "(a) server CPU ms/payment",
+            a["server_cpu_s_per_1000"],
+            f"<= {TARGETS['a_server_cpu_ms_per_payment']}",
+            a["server_cpu_s_per_1000"] <= TARGETS["a_server_cpu_ms_per_payment"],
+        )
     if a and c:
         share = round(a["payments_per_s"] / c["payments_per_s"], 3)
-        check("(a) / (c) reference", share, f">= {TARGETS['a_share_of_reference']}",
-              share >= TARGETS["a_share_of_reference"])
+        check(
+            "(a) / (c) reference",
+            share,
+            f">= {TARGETS['a_share_of_reference']}",
+            share >= TARGETS["a_share_of_reference"],
+        )
     if a and b:
         share = round(b["payments_per_s"] / a["payments_per_s"], 3)
-        check("(b) / (a)", share, f">= {TARGETS['b_share_of_a']}",
-              share >= TARGETS["b_share_of_a"])
+        check("(b) / (a)", share, f">= {TARGETS['b_share_of_a']}", share >= TARGETS["b_share_of_a"])
     if d and d["latency_ms"]["p99"] is not None:
-        added = round(d["latency_ms"]["p99"]
-                      - d["stripe_calls_per_payment"] * d["stripe_latency_ms"], 2)
-        check("(d) p99 - Stripe calls x 300 ms", added, f"<= {TARGETS['d_added_p99_ms']}",
-              added <= TARGETS["d_added_p99_ms"], "ms")
+        added = round(
+            d["latency_ms"]["p99"] - d["stripe_calls_per_payment"] * d["stripe_latency_ms"], 2
+        )
+        check(
+            "(d) p99 - Stripe calls x 300 ms",
+            added,
+            f"<= {TARGETS['d_added_p99_ms']}",
+            added <= TARGETS["d_added_p99_ms"],
+            "ms",
+        )
     for r in (a, b, d):
         if r:
-            check(f"({r['scenario']}) SQL statements/payment", r["sql_per_payment"],
-                  f"<= {TARGETS['sql_per_payment']}",
-                  r["sql_per_payment"] <= TARGETS["sql_per_payment"])
-            check(f"({r['scenario']}) Stripe calls/payment", r["stripe_calls_per_payment"],
-                  f"<= {TARGETS['stripe_calls_per_payment']}",
-                  r["stripe_calls_per_payment"] <= TARGETS["stripe_calls_per_payment"])
+            check(
+                f"({r['scenario']}) SQL statements/payment",
+                r["sql_per_payment"],
+                f"<= {TARGETS['sql_per_payment']}",
+                r["sql_per_payment"] <= TARGETS["sql_per_payment"],
+            )
+            check(
+                f"({r['scenario']}) Stripe calls/payment",
+                r["stripe_calls_per_payment"],
+                f"<= {TARGETS['stripe_calls_per_payment']}",
+                r["stripe_calls_per_payment"] <= TARGETS["stripe_calls_per_payment"],
+            )
     for r in results.values():
         check(f"({r['scenario']}) errors", sum(r["errors"].values()), "== 0", not r["errors"])
-        check(f"({r['scenario']}) exactly-once", r["exactly_once"]["ok"], "verified",
-              r["exactly_once"]["ok"])
+        check(
+            f"({r['scenario']}) exactly-once",
+            r["exactly_once"]["ok"],
+            "verified",
+            r["exactly_once"]["ok"],
+        )
         growth = r["rss_mb"]["growth"]
-        check(f"({r['scenario']}) RSS growth first->last 10 s", growth,
-              f"<= {TARGETS['rss_growth']}",
-              growth is not None and growth <= TARGETS["rss_growth"])
+        check(
+            f"({r['scenario']}) RSS growth first->last 10 s",
+            growth,
+            f"<= {TARGETS['rss_growth']}",
+            growth is not None and growth <= TARGETS["rss_growth"],
+        )
     return out
 
 
@@ -523,19 +672,25 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
             f"{rss_text:>20}"
             f"{'ok' if r['exactly_once']['ok'] else 'FAIL':>6}"
         )
-    lines.append("  latency in ms; CPU ms = server CPU-seconds per 1,000 payments (uvicorn "
-                 "supervisor + workers); PG ms likewise for PostgreSQL;")
-    lines.append("  SQL = statements per payment besides BEGIN/COMMIT (pg_stat_statements); "
-                 "Stripe = calls per payment counted by the stub")
+    lines.append(
+        "  latency in ms; CPU ms = server CPU-seconds per 1,000 payments (uvicorn "
+        "supervisor + workers); PG ms likewise for PostgreSQL;"
+    )
+    lines.append(
+        "  SQL = statements per payment besides BEGIN/COMMIT (pg_stat_statements); "
+        "Stripe = calls per payment counted by the stub"
+    )
     extra = []
     for key in ("c", "a", "b", "d", "e", "f", "p"):
         r = results.get(key)
         if r:
-            extra.append(f"({key}) {r['db_connections_opened']} DB connections opened; "
-                         f"stub {r['stub_cpu_s_per_1000']:.2f} ms, load generator "
-                         f"{r['loadgen_cpu_s_per_1000']:.2f} ms per payment, machine "
-                         f"{r['machine_busy'] * 100:.0f}% busy, foreign load "
-                         f"{r['foreign_cpu_cores']:.2f} cores")
+            extra.append(
+                f"({key}) {r['db_connections_opened']} DB connections opened; "
+                f"stub {r['stub_cpu_s_per_1000']:.2f} ms, load generator "
+                f"{r['loadgen_cpu_s_per_1000']:.2f} ms per payment, machine "
+                f"{r['machine_busy'] * 100:.0f}% busy, foreign load "
+                f"{r['foreign_cpu_cores']:.2f} cores"
+            )
     lines += ["  " + e for e in extra]
     ratios = []
     for num, den in (("a", "c"), ("a", "e"), ("c", "e"), ("b", "a"), ("c", "f")):
@@ -544,18 +699,25 @@ def table(results: dict[str, dict], targets: list[dict], info: dict) -> str:
             ratios.append(f"({num})/({den}) = {share:.2f}")
     if ratios:
         lines.append("  throughput ratios: " + ", ".join(ratios))
-    noisy = [f"({k}) {r['foreign_cpu_cores']:.2f}" for k, r in results.items()
-             if r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING]
+    noisy = [
+        f"({k}) {r['foreign_cpu_cores']:.2f}"
+        for k, r in results.items()
+        if r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING
+    ]
     if noisy:
-        lines.append("  WARNING: other processes used CPU during " + ", ".join(noisy)
-                     + " cores: those figures understate this machine; run again when "
-                     "it is quiet")
+        lines.append(
+            "  WARNING: other processes used CPU during "
+            + ", ".join(noisy)
+            + " cores: those figures understate this machine; run again when "
+            "it is quiet"
+        )
     lines.append("")
     lines.append("targets:")
     for t in targets:
         mark = {True: "met", False: "NOT MET", None: "n/a"}[t["met"]]
-        lines.append(f"  {mark:<8} {t['target']:<40} {t['value']!s:>10} {t['unit']:<3}"
-                     f"(target {t['limit']})")
+        lines.append(
+            f"  {mark:<8} {t['target']:<40} {t['value']!s:>10} {t['unit']:<3}(target {t['limit']})"
+        )
     return "\n".join(lines)
 
 
@@ -564,9 +726,12 @@ async def main_async(args) -> int:
     if "p" in args.only:
         wanted.append(PROFILE)
     info = machine()
-    print(f"bench: {info['nproc']} CPUs ({info['cpu_model']}), {info['memory']}; "
-          f"scenarios {','.join(s.name for s in wanted)}; warm-up {args.warmup}s, "
-          f"window {args.duration}s", flush=True)
+    print(
+        f"bench: {info['nproc']} CPUs ({info['cpu_model']}), {info['memory']}; "
+        f"scenarios {','.join(s.name for s in wanted)}; warm-up {args.warmup}s, "
+        f"window {args.duration}s",
+        flush=True,
+    )
     started = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="orderpay-bench-")
     cluster = PostgresCluster()
@@ -585,21 +750,31 @@ async def main_async(args) -> int:
         n_orders = sum(needs) + args.reruns * max(needs)
         seeded = await seed(database_url, users=args.users, orders=n_orders)
         next_order = 0
-        print(f"bench: PostgreSQL on :{cluster.port}, {args.users} customers, "
-              f"{n_orders} orders seeded in {time.monotonic() - started:.1f}s", flush=True)
+        print(
+            f"bench: PostgreSQL on :{cluster.port}, {args.users} customers, "
+            f"{n_orders} orders seeded in {time.monotonic() - started:.1f}s",
+            flush=True,
+        )
         pg_pid = int((cluster.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
         stub.start()
         db = await asyncpg.connect(cluster.url("bench", driver="postgresql"))
         async with aiohttp.ClientSession() as session:
-            ctx = {"session": session, "stub": stub, "db": db, "database_url": database_url,
-                   "tokens": seeded.tokens, "pg_pid": pg_pid, "tmp": tmp}
+            ctx = {
+                "session": session,
+                "stub": stub,
+                "db": db,
+                "database_url": database_url,
+                "tokens": seeded.tokens,
+                "pg_pid": pg_pid,
+                "tmp": tmp,
+            }
             reruns = args.reruns
             for i, sc in enumerate(wanted):
                 disturbed = []
                 while True:
                     waited = await wait_for_quiet(args.quiet_wait)
                     t = time.monotonic()
-                    sc.orders = seeded.orders[next_order:next_order + orders_needed(sc, args)]
+                    sc.orders = seeded.orders[next_order : next_order + orders_needed(sc, args)]
                     next_order += len(sc.orders)
                     r = await run_scenario(sc, ctx=ctx, args=args)
                     r["waited_for_quiet_seconds"] = waited
@@ -607,25 +782,43 @@ async def main_async(args) -> int:
                     # again, once per scenario, while the time budget allows.
                     left = len(wanted) - i - 1
                     budget_ok = (time.monotonic() - started) + (left + 1) * 30 < args.budget
-                    if (r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING and reruns > 0
-                            and not disturbed and budget_ok):
+                    if (
+                        r["foreign_cpu_cores"] > FOREIGN_LOAD_WARNING
+                        and reruns > 0
+                        and not disturbed
+                        and budget_ok
+                    ):
                         reruns -= 1
                         disturbed.append(r)
-                        print(f"bench: ({sc.name}) disturbed by {r['foreign_cpu_cores']:.2f} "
-                              "cores of other processes' CPU; running it again", flush=True)
+                        print(
+                            f"bench: ({sc.name}) disturbed by {r['foreign_cpu_cores']:.2f} "
+                            "cores of other processes' CPU; running it again",
+                            flush=True,
+                        )
                         continue
                     break
                 if disturbed:
                     r["disturbed_runs"] = [
-                        {k: d[k] for k in ("payments_per_s", "server_cpu_s_per_1000",
-                                           "foreign_cpu_cores", "latency_ms")}
-                        for d in disturbed]
+                        {
+                            k: d[k]
+                            for k in (
+                                "payments_per_s",
+                                "server_cpu_s_per_1000",
+                                "foreign_cpu_cores",
+                                "latency_ms",
+                            )
+                        }
+                        for d in disturbed
+                    ]
                 results[sc.name] = r
-                print(f"bench: ({sc.name}) {r['payments_per_s']:.0f} payments/s, p99 "
-                      f"{r['latency_ms']['p99']} ms, server CPU {r['server_cpu_s_per_1000']} "
-                      f"ms/payment, errors {r['errors'] or 0}, exactly-once "
-                      f"{'ok' if r['exactly_once']['ok'] else 'FAILED'} "
-                      f"({time.monotonic() - t:.0f}s)", flush=True)
+                print(
+                    f"bench: ({sc.name}) {r['payments_per_s']:.0f} payments/s, p99 "
+                    f"{r['latency_ms']['p99']} ms, server CPU {r['server_cpu_s_per_1000']} "
+                    f"ms/payment, errors {r['errors'] or 0}, exactly-once "
+                    f"{'ok' if r['exactly_once']['ok'] else 'FAILED'} "
+                    f"({time.monotonic() - t:.0f}s)",
+                    flush=True,
+                )
         await db.close()
     finally:
         stub.stop()
@@ -634,18 +827,27 @@ async def main_async(args) -> int:
     report = table(results, targets, info)
     print()
     print(report)
-    out = {"machine": info, "settings": {"warmup_seconds": args.warmup,
-                                         "window_seconds": args.duration,
-                                         "workers": WORKERS, "customers": args.users,
-                                         "idempotency_keys": not args.no_idempotency_keys},
-           "scenarios": results, "targets": targets,
-           "elapsed_seconds": round(time.monotonic() - started, 1),
-           "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    out = {
+        "machine": info,
+        "settings": {
+            "warmup_seconds": args.warmup,
+            "window_seconds": args.duration,
+            "workers": WORKERS,
+            "customers": args.users,
+            "idempotency_keys": not args.no_idempotency_keys,
+        },
+        "scenarios": results,
+        "targets": targets,
+        "elapsed_seconds": round(time.monotonic() - started, 1),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = Path(args.out) if args.out else RESULTS / "latest.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"\nwritten to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-          f"in {out['elapsed_seconds']}s")
+    print(
+        f"\nwritten to {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+        f"in {out['elapsed_seconds']}s"
+    )
     failed = any(not r["exactly_once"]["ok"] or r["errors"] for r in results.values())
     return 1 if failed else 0
 
@@ -654,27 +856,52 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20.0, help="measured window, seconds")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up, seconds")
-    parser.add_argument("--only", default="cabdep",
-                        help="scenarios to run, e.g. 'a' or 'ca'; p is (a)'s load on one "
-                        "worker profiled by CPU time (bench/cpuprof.py), written to "
-                        "bench/results/profile-p.txt")
+    parser.add_argument(
+        "--only",
+        default="cabdep",
+        help="scenarios to run, e.g. 'a' or 'ca'; p is (a)'s load on one "
+        "worker profiled by CPU time (bench/cpuprof.py), written to "
+        "bench/results/profile-p.txt",
+    )
     parser.add_argument("--users", type=int, default=200, help="customers paying")
-    parser.add_argument("--reruns", type=int, default=2,
-                        help="scenarios run again (once each) when other processes used the "
-                        "CPU during their window")
-    parser.add_argument("--budget", type=float, default=280.0,
-                        help="seconds: no rerun that would end the bench later than this")
-    parser.add_argument("--quiet-wait", type=float, default=10.0,
-                        help="seconds to wait at most, before each scenario, for the "
-                        "machine to be idle (shared machines)")
-    parser.add_argument("--max-rate", type=float, default=2500.0,
-                        help="payments/s the order supply is sized for")
-    parser.add_argument("--no-idempotency-keys", action="store_true",
-                        help="send Create Payment without an Idempotency-Key header")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra environment for the server under test, e.g. "
-                        "DATABASE_POOL_SIZE=10 (to compare settings)")
-    parser.add_argument("--out", default=None, help="results file (default "
-                        "bench/results/latest.json)")
+    parser.add_argument(
+        "--reruns",
+        type=int,
+        default=2,
+        help="scenarios run again (once each) when other processes used the "
+        "CPU during their window",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=280.0,
+        help="seconds: no rerun that would end the bench later than this",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=10.0,
+        help="seconds to wait at most, before each scenario, for the "
+        "machine to be idle (shared machines)",
+    )
+    parser.add_argument(
+        "--max-rate", type=float, default=2500.0, help="payments/s the order supply is sized for"
+    )
+    parser.add_argument(
+        "--no-idempotency-keys",
+        action="store_true",
+        help="send Create Payment without an Idempotency-Key header",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for the server under test, e.g. "
+        "DATABASE_POOL_SIZE=10 (to compare settings)",
+    )
+    parser.add_argument(
+        "--out", default=None, help="results file (default bench/results/latest.json)"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(main_async(args))

@@ -33,11 +33,16 @@ async def seed(database_url: str, *, users: int, orders: int) -> Seeded:
             user_id, _, token = await create_user(db, email=f"bench{i}@example.test")
             user_ids.append(user_id)
             tokens.append(token)
-        business = await create_business(db, name="Bench Bistro", currency="eur",
-                                          stripe_account_id=CONNECT_ACCOUNT,
-                                          commission_bps=COMMISSION_BPS)
-        product = await create_product(db, business_id=int(business["id"]), name="Bench dish",
-                                       price_cents=1000)
+        business = await create_business(
+            db,
+            name="Bench Bistro",
+            currency="eur",
+            stripe_account_id=CONNECT_ACCOUNT,
+            commission_bps=COMMISSION_BPS,
+        )
+        product = await create_product(
+            db, business_id=int(business["id"]), name="Bench dish", price_cents=1000
+        )
         index_of = {user_id: i for i, user_id in enumerate(user_ids)}
         async with db.transaction() as conn:
             await conn.execute(
@@ -49,8 +54,12 @@ async def seed(database_url: str, *, users: int, orders: int) -> Seeded:
                            'pending_payment', 'eur', 2000, 350, 2350, NULL, now(), now()
                     FROM generate_series(0, :n - 1) AS g
                 """),
-                {"user_ids": user_ids, "n_users": len(user_ids),
-                 "business_id": int(business["id"]), "n": orders},
+                {
+                    "user_ids": user_ids,
+                    "n_users": len(user_ids),
+                    "business_id": int(business["id"]),
+                    "n": orders,
+                },
             )
             await conn.execute(
                 text("""

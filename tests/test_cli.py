@@ -15,13 +15,22 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.conftest import STRIPE_KEY
 
 
-def orderpay(database_url: str, *args: str, stripe_url: str = "http://127.0.0.1:9") -> tuple[
-    int, dict | None, str
-]:
-    env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_API_BASE": stripe_url,
-           "STRIPE_SECRET_KEY": STRIPE_KEY}
-    done = subprocess.run([sys.executable, "-m", "orderpay", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+def orderpay(
+    database_url: str, *args: str, stripe_url: str = "http://127.0.0.1:9"
+) -> tuple[int, dict | None, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "STRIPE_API_BASE": stripe_url,
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "orderpay", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = done.stdout.strip().splitlines()
     payload = json.loads(lines[0]) if done.returncode == 0 else None
     if done.returncode == 0:
@@ -38,19 +47,28 @@ def test_operator_commands_print_one_json_object(database_url):
     assert set(user) == {"id", "email", "token"} and user["email"] == "ada@example.test"
     assert isinstance(user["id"], str) and user["token"]
 
-    code, business, _ = orderpay(database_url, "businesses", "create", "Trattoria",
-                                 "--currency", "eur", "--stripe-account", "acct_123",
-                                 "--commission-bps", "1250")
+    code, business, _ = orderpay(
+        database_url,
+        "businesses",
+        "create",
+        "Trattoria",
+        "--currency",
+        "eur",
+        "--stripe-account",
+        "acct_123",
+        "--commission-bps",
+        "1250",
+    )
     assert code == 0
     assert business["name"] == "Trattoria" and business["currency"] == "eur"
     assert business["stripe_account_id"] == "acct_123" and business["commission_bps"] == 1250
 
-    code, member, _ = orderpay(database_url, "businesses", "add-member", business["id"],
-                               user["id"])
+    code, member, _ = orderpay(database_url, "businesses", "add-member", business["id"], user["id"])
     assert code == 0 and member == {"business_id": business["id"], "user_id": user["id"]}
 
-    code, product, _ = orderpay(database_url, "products", "create", business["id"],
-                                "Margherita", "950")
+    code, product, _ = orderpay(
+        database_url, "products", "create", business["id"], "Margherita", "950"
+    )
     assert code == 0 and product["name"] == "Margherita" and product["price_cents"] == 950
     assert set(product) == {"id", "name", "price_cents"}
 
@@ -79,8 +97,9 @@ def test_errors_go_to_stderr_with_a_non_zero_exit(database_url):
     code, _, stderr = orderpay(database_url, "businesses", "create", "Bad", "--currency", "EUR")
     assert code != 0 and "currency" in stderr
 
-    code, _, stderr = orderpay(database_url, "businesses", "create", "Bad",
-                               "--commission-bps", "-5")
+    code, _, stderr = orderpay(
+        database_url, "businesses", "create", "Bad", "--commission-bps", "-5"
+    )
     assert code != 0 and stderr
 
     code, _, stderr = orderpay(database_url, "businesses", "add-member", "999", "1")
@@ -95,8 +114,9 @@ def test_demo_seeds_a_payable_order(database_url):
 
 
 def test_reconcile_prints_counts(database_url, localstripe):
-    code, counts, stderr = orderpay(database_url, "reconcile", "--older-than", "0",
-                                    stripe_url=localstripe.url)
+    code, counts, stderr = orderpay(
+        database_url, "reconcile", "--older-than", "0", stripe_url=localstripe.url
+    )
     assert code == 0, stderr
     assert counts["payments"]["examined"] == 0
     assert {"refunds_settled", "events_applied", "idempotency_keys_purged"} <= set(counts)
@@ -123,11 +143,13 @@ def test_a_price_stripe_cannot_charge_is_refused(database_url):
     code, business, _ = orderpay(database_url, "businesses", "create", "Caviar House")
     assert code == 0
 
-    code, payload, stderr = orderpay(database_url, "products", "create", business["id"],
-                                     "Beluga", "100000000")
+    code, payload, stderr = orderpay(
+        database_url, "products", "create", business["id"], "Beluga", "100000000"
+    )
     assert code != 0 and payload is None and "Traceback" not in stderr
     assert "99999999" in stderr and "invalid_price" in stderr
 
-    code, product, _ = orderpay(database_url, "products", "create", business["id"], "Oscietra",
-                                "99999999")
+    code, product, _ = orderpay(
+        database_url, "products", "create", business["id"], "Oscietra", "99999999"
+    )
     assert code == 0 and product["price_cents"] == 99_999_999

@@ -39,43 +39,64 @@ class Scene:
 
     def document(self, endpoint: str) -> dict:
         if endpoint == "payments":
-            return {"data": {"type": "payments", "attributes": {"stripe_token": self.pm},
-                             "relationships": {"order": {"type": "order",
-                                                         "id": self.order["id"]}}}}
-        return {"data": {"type": "orders",
-                         "attributes": {"elements": [{"product_id": self.product["id"],
-                                                      "quantity": 2}],
-                                        "shipping_cost_cents": 300},
-                         "relationships": {"business": {"data": {
-                             "type": "businesses", "id": self.business["id"]}}}}}
+            return {
+                "data": {
+                    "type": "payments",
+                    "attributes": {"stripe_token": self.pm},
+                    "relationships": {"order": {"type": "order", "id": self.order["id"]}},
+                }
+            }
+        return {
+            "data": {
+                "type": "orders",
+                "attributes": {
+                    "elements": [{"product_id": self.product["id"], "quantity": 2}],
+                    "shipping_cost_cents": 300,
+                },
+                "relationships": {
+                    "business": {"data": {"type": "businesses", "id": self.business["id"]}}
+                },
+            }
+        }
 
     def form_pairs(self, endpoint: str) -> list[tuple[str, str]]:
         if endpoint == "payments":
-            return [("data[type]", "payments"),
-                    ("data[attributes][stripe_token]", self.pm),
-                    ("data[relationships][order][id]", self.order["id"]),
-                    ("data[relationships][order][type]", "order")]
-        return [("data[type]", "orders"),
-                ("data[attributes][elements][][product_id]", self.product["id"]),
-                ("data[attributes][elements][][quantity]", "2"),
-                ("data[relationships][business][data][type]", "businesses"),
-                ("data[relationships][business][data][id]", self.business["id"])]
+            return [
+                ("data[type]", "payments"),
+                ("data[attributes][stripe_token]", self.pm),
+                ("data[relationships][order][id]", self.order["id"]),
+                ("data[relationships][order][type]", "order"),
+            ]
+        return [
+            ("data[type]", "orders"),
+            ("data[attributes][elements][][product_id]", self.product["id"]),
+            ("data[attributes][elements][][quantity]", "2"),
+            ("data[relationships][business][data][type]", "businesses"),
+            ("data[relationships][business][data][id]", self.business["id"]),
+        ]
 
-    async def send(self, endpoint: str, *, content: Any = None, content_type: str | None = JSONAPI,
-                   headers: dict | None = None, customer=None) -> httpx.Response:
+    async def send(
+        self,
+        endpoint: str,
+        *,
+        content: Any = None,
+        content_type: str | None = JSONAPI,
+        headers: dict | None = None,
+        customer=None,
+    ) -> httpx.Response:
         all_headers = dict((customer or self.customer).headers)
         if content_type is not None:
             all_headers["Content-Type"] = content_type
         all_headers.update(headers or {})
-        return await self.api.client.post(f"/api/v1/{endpoint}", content=content,
-                                          headers=all_headers)
+        return await self.api.client.post(
+            f"/api/v1/{endpoint}", content=content, headers=all_headers
+        )
 
     async def state(self) -> dict:
         """What a rejected request must not change."""
         orders = await self.api.get("/api/v1/orders", self.customer)
         assert orders.status_code == 200, orders.text
-        payments = await self.api.get(f"/api/v1/orders/{self.order['id']}/payments",
-                                      self.customer)
+        payments = await self.api.get(f"/api/v1/orders/{self.order['id']}/payments", self.customer)
         assert payments.status_code == 200, payments.text
         order = await self.api.get(f"/api/v1/orders/{self.order['id']}", self.customer)
         intents = await self.api.stripe_get("/v1/payment_intents", limit=100)
@@ -114,20 +135,26 @@ def dumps(value: Any) -> bytes:
 # -- both JSON media types and both form encodings work --------------------------------------
 
 
-JSON_MEDIA_TYPES = [JSONAPI, "application/json", "application/json; charset=utf-8",
-                    "Application/JSON"]
+JSON_MEDIA_TYPES = [
+    JSONAPI,
+    "application/json",
+    "application/json; charset=utf-8",
+    "Application/JSON",
+]
 
 
 async def test_json_media_types_create_payments(api, scene, subtests):
     for media_type in JSON_MEDIA_TYPES:
         with subtests.test(media_type=media_type):
-            order = await api.order(scene.customer, scene.business, [(scene.product, 1)],
-                                    shipping_cost_cents=300)
+            order = await api.order(
+                scene.customer, scene.business, [(scene.product, 1)], shipping_cost_cents=300
+            )
             document = scene.document("payments")
             document["data"]["relationships"]["order"]["id"] = order["id"]
 
-            response = await scene.send("payments", content=dumps(document),
-                                        content_type=media_type)
+            response = await scene.send(
+                "payments", content=dumps(document), content_type=media_type
+            )
 
             assert response.status_code == 201, response.text
             assert_jsonapi(response)
@@ -141,8 +168,9 @@ async def test_json_media_types_create_payments(api, scene, subtests):
 async def test_json_media_types_create_orders(api, scene, subtests):
     for i, media_type in enumerate(JSON_MEDIA_TYPES):
         with subtests.test(media_type=media_type):
-            response = await scene.send("orders", content=dumps(scene.document("orders")),
-                                        content_type=media_type)
+            response = await scene.send(
+                "orders", content=dumps(scene.document("orders")), content_type=media_type
+            )
 
             assert response.status_code == 201, response.text
             assert_jsonapi(response)
@@ -152,12 +180,15 @@ async def test_json_media_types_create_orders(api, scene, subtests):
 
 async def test_urlencoded_form_of_the_api_md_example_pays_the_order(api, scene):
     # Exactly the example of API.md, with this test's ids.
-    body = (f"data[type]=payments&data[attributes][stripe_token]={scene.pm}"
-            f"&data[relationships][order][id]={scene.order['id']}"
-            f"&data[relationships][order][type]=order")
+    body = (
+        f"data[type]=payments&data[attributes][stripe_token]={scene.pm}"
+        f"&data[relationships][order][id]={scene.order['id']}"
+        f"&data[relationships][order][type]=order"
+    )
 
-    response = await scene.send("payments", content=body.encode(),
-                                content_type="application/x-www-form-urlencoded")
+    response = await scene.send(
+        "payments", content=body.encode(), content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 201, response.text
     assert_jsonapi(response)
@@ -166,7 +197,8 @@ async def test_urlencoded_form_of_the_api_md_example_pays_the_order(api, scene):
     assert payment["attributes"]["amount_cents"] == 1300
     assert payment["relationships"]["order"]["data"]["id"] == scene.order["id"]
     intent = await api.stripe_get(
-        f"/v1/payment_intents/{payment['attributes']['stripe_payment_intent_id']}")
+        f"/v1/payment_intents/{payment['attributes']['stripe_payment_intent_id']}"
+    )
     assert intent["status"] == "succeeded" and intent["amount"] == 1300
     assert (await scene.state())["order_state"] == "paid"
 
@@ -176,8 +208,9 @@ async def test_percent_encoded_form_pays_the_order(api, scene):
     body = urlencode(scene.form_pairs("payments"))
     assert "%5B" in body
 
-    response = await scene.send("payments", content=body.encode(),
-                                content_type="application/x-www-form-urlencoded")
+    response = await scene.send(
+        "payments", content=body.encode(), content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["data"]["attributes"]["state"] == "succeeded"
@@ -194,24 +227,29 @@ async def test_multipart_form_pays_the_order(api, scene):
     assert (await scene.state())["order_state"] == "paid"
 
 
-def _order_form(scene: Scene, lines: list[tuple[dict, int]], *, indexed: bool,
-                reverse_keys: bool = False) -> list[tuple[str, str]]:
+def _order_form(
+    scene: Scene, lines: list[tuple[dict, int]], *, indexed: bool, reverse_keys: bool = False
+) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = [("data[type]", "orders")]
     element_pairs = []
     for i, (product, quantity) in enumerate(lines):
         slot = f"[{i}]" if indexed else "[]"
-        element_pairs.append([
-            (f"data[attributes][elements]{slot}[product_id]", product["id"]),
-            (f"data[attributes][elements]{slot}[quantity]", str(quantity)),
-        ])
+        element_pairs.append(
+            [
+                (f"data[attributes][elements]{slot}[product_id]", product["id"]),
+                (f"data[attributes][elements]{slot}[quantity]", str(quantity)),
+            ]
+        )
     if reverse_keys:
         element_pairs.reverse()
     for pair in element_pairs:
         pairs.extend(pair)
-    pairs += [("data[attributes][shipping_cost_cents]", "250"),
-              ("data[attributes][notes]", "no onions"),
-              ("data[relationships][business][type]", "business"),
-              ("data[relationships][business][id]", scene.business["id"])]
+    pairs += [
+        ("data[attributes][shipping_cost_cents]", "250"),
+        ("data[attributes][notes]", "no onions"),
+        ("data[relationships][business][type]", "business"),
+        ("data[relationships][business][id]", scene.business["id"]),
+    ]
     return pairs
 
 
@@ -224,8 +262,7 @@ async def test_form_creates_orders_with_elements(api, scene, subtests):
     for encoding in ("urlencoded", "multipart"):
         for indexed in (False, True):
             with subtests.test(encoding=encoding, indexed=indexed):
-                created += await _check_form_order(api, scene, lines, encoding, indexed,
-                                                   created)
+                created += await _check_form_order(api, scene, lines, encoding, indexed, created)
 
 
 async def _check_form_order(api, scene, lines, encoding, indexed, created) -> int:
@@ -241,7 +278,8 @@ async def _check_form_order(api, scene, lines, encoding, indexed, created) -> in
     assert_jsonapi(response)
     attributes = response.json()["data"]["attributes"]
     assert [(e["product_id"], e["quantity"]) for e in attributes["elements"]] == [
-        (p["id"], q) for p, q in lines]
+        (p["id"], q) for p, q in lines
+    ]
     for element, (product, quantity) in zip(attributes["elements"], lines, strict=True):
         assert element["unit_price_cents"] == product["price_cents"]
         assert element["total_cents"] == product["price_cents"] * quantity
@@ -257,21 +295,26 @@ async def _check_form_order(api, scene, lines, encoding, indexed, created) -> in
 
 async def test_form_order_with_two_elements_as_in_api_md(api, scene):
     other = await api.product(scene.business, 450)
-    body = (f"data[type]=orders"
-            f"&data[attributes][elements][][product_id]={scene.product['id']}"
-            f"&data[attributes][elements][][quantity]=2"
-            f"&data[attributes][elements][][product_id]={other['id']}"
-            f"&data[attributes][elements][][quantity]=1"
-            f"&data[relationships][business][data][type]=businesses"
-            f"&data[relationships][business][data][id]={scene.business['id']}")
+    body = (
+        f"data[type]=orders"
+        f"&data[attributes][elements][][product_id]={scene.product['id']}"
+        f"&data[attributes][elements][][quantity]=2"
+        f"&data[attributes][elements][][product_id]={other['id']}"
+        f"&data[attributes][elements][][quantity]=1"
+        f"&data[relationships][business][data][type]=businesses"
+        f"&data[relationships][business][data][id]={scene.business['id']}"
+    )
 
-    response = await scene.send("orders", content=body.encode(),
-                                content_type="application/x-www-form-urlencoded")
+    response = await scene.send(
+        "orders", content=body.encode(), content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 201, response.text
     attributes = response.json()["data"]["attributes"]
-    assert [(e["product_id"], e["quantity"], e["total_cents"]) for e in attributes["elements"]] \
-        == [(scene.product["id"], 2, 2000), (other["id"], 1, 450)]
+    assert [(e["product_id"], e["quantity"], e["total_cents"]) for e in attributes["elements"]] == [
+        (scene.product["id"], 2, 2000),
+        (other["id"], 1, 450),
+    ]
     assert attributes["subtotal_cents"] == 2450
     assert attributes["total_cents"] == 2450
 
@@ -293,14 +336,29 @@ async def _chunks(total: int):
 
 BAD_INPUTS: dict[str, tuple] = {
     # name: (content, content type, status, code, pointer)
-    "text_plain": (lambda s, e: dumps(s.document(e)), "text/plain", 415,
-                   "unsupported_media_type", None),
-    "no_content_type": (lambda s, e: dumps(s.document(e)), None, 415,
-                        "unsupported_media_type", None),
+    "text_plain": (
+        lambda s, e: dumps(s.document(e)),
+        "text/plain",
+        415,
+        "unsupported_media_type",
+        None,
+    ),
+    "no_content_type": (
+        lambda s, e: dumps(s.document(e)),
+        None,
+        415,
+        "unsupported_media_type",
+        None,
+    ),
     "xml": (lambda s, e: b"<data/>", "application/xml", 415, "unsupported_media_type", None),
     "not_json": (lambda s, e: b'{"data": {"type": ', JSONAPI, 400, "invalid_json", None),
-    "not_json_plain_json_type": (lambda s, e: b"data=1", "application/json", 400,
-                                 "invalid_json", None),
+    "not_json_plain_json_type": (
+        lambda s, e: b"data=1",
+        "application/json",
+        400,
+        "invalid_json",
+        None,
+    ),
     "empty_json_body": (lambda s, e: b"", JSONAPI, 400, None, None),
     "empty_form_body": (lambda s, e: b"", "application/x-www-form-urlencoded", 400, None, None),
     "json_array": (lambda s, e: b"[]", JSONAPI, 400, "invalid_document", None),
@@ -312,87 +370,221 @@ BAD_INPUTS: dict[str, tuple] = {
     "data_null": (lambda s, e: b'{"data": null}', JSONAPI, 400, "invalid_document", "/data"),
     "attributes_array": (
         lambda s, e: dumps({"data": {**s.document(e)["data"], "attributes": []}}),
-        JSONAPI, 400, "invalid_document", "/data/attributes"),
+        JSONAPI,
+        400,
+        "invalid_document",
+        "/data/attributes",
+    ),
     "attributes_string": (
         lambda s, e: dumps({"data": {**s.document(e)["data"], "attributes": "x"}}),
-        JSONAPI, 400, "invalid_document", "/data/attributes"),
+        JSONAPI,
+        400,
+        "invalid_document",
+        "/data/attributes",
+    ),
     "relationships_array": (
         lambda s, e: dumps({"data": {**s.document(e)["data"], "relationships": []}}),
-        JSONAPI, 400, "invalid_document", "/data/relationships"),
+        JSONAPI,
+        400,
+        "invalid_document",
+        "/data/relationships",
+    ),
     "form_conflicting_keys": (
         lambda s, e: _form([("data[type]", "x"), ("data[type][y]", "z")])[0],
-        "application/x-www-form-urlencoded", 400, "invalid_form", None),
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
     "form_key_twice": (
         lambda s, e: _form([*s.form_pairs(e), ("data[type]", e)])[0],
-        "application/x-www-form-urlencoded", 400, "invalid_form", None),
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
     "form_unbalanced_bracket": (
         lambda s, e: _form([*s.form_pairs(e), ("data[attributes", "x")])[0],
-        "application/x-www-form-urlencoded", 400, "invalid_form", None),
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
     "form_array_and_object": (
-        lambda s, e: _form([("data[type]", e), ("data[attributes][]", "x"),
-                            ("data[attributes][a]", "y")])[0],
-        "application/x-www-form-urlencoded", 400, "invalid_form", None),
-    "form_not_utf8": (lambda s, e: b"data[type]=\xff\xfe", "application/x-www-form-urlencoded",
-                      400, "invalid_form", None),
-    "form_without_data": (lambda s, e: b"type=payments&id=1",
-                          "application/x-www-form-urlencoded", 400, "invalid_document", None),
+        lambda s, e: _form(
+            [("data[type]", e), ("data[attributes][]", "x"), ("data[attributes][a]", "y")]
+        )[0],
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "form_not_utf8": (
+        lambda s, e: b"data[type]=\xff\xfe",
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "form_without_data": (
+        lambda s, e: b"type=payments&id=1",
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_document",
+        None,
+    ),
     "form_too_many_fields": (
         lambda s, e: _form([*s.form_pairs(e), *((f"x{i}", "1") for i in range(1001))])[0],
-        "application/x-www-form-urlencoded", 400, "invalid_form", None),
-    "form_not_a_form": (lambda s, e: b"data[type]=a&&=&=b", "application/x-www-form-urlencoded",
-                        400, "invalid_form", None),
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "form_not_a_form": (
+        lambda s, e: b"data[type]=a&&=&=b",
+        "application/x-www-form-urlencoded",
+        400,
+        "invalid_form",
+        None,
+    ),
     "multipart_conflicting_keys": (
-        lambda s, e: multipart([("data[type]", "x"), ("data[type][y]", "z")],
-                               boundary="b0undary")[0],
-        "multipart/form-data; boundary=b0undary", 400, "invalid_form", None),
+        lambda s, e: multipart([("data[type]", "x"), ("data[type][y]", "z")], boundary="b0undary")[
+            0
+        ],
+        "multipart/form-data; boundary=b0undary",
+        400,
+        "invalid_form",
+        None,
+    ),
     "multipart_with_a_file": (
-        lambda s, e: multipart([*s.form_pairs(e), (("upload", "a.txt"), "hello")],
-                               boundary="b0undary")[0],
-        "multipart/form-data; boundary=b0undary", 400, "invalid_form", None),
-    "multipart_without_boundary": (lambda s, e: multipart(s.form_pairs(e))[0],
-                                   "multipart/form-data", 400, "invalid_form", None),
-    "multipart_garbage": (lambda s, e: b"--b0undary\r\nnonsense\r\n\r\n",
-                          "multipart/form-data; boundary=b0undary", 400, "invalid_form", None),
+        lambda s, e: multipart(
+            [*s.form_pairs(e), (("upload", "a.txt"), "hello")], boundary="b0undary"
+        )[0],
+        "multipart/form-data; boundary=b0undary",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "multipart_without_boundary": (
+        lambda s, e: multipart(s.form_pairs(e))[0],
+        "multipart/form-data",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "multipart_garbage": (
+        lambda s, e: b"--b0undary\r\nnonsense\r\n\r\n",
+        "multipart/form-data; boundary=b0undary",
+        400,
+        "invalid_form",
+        None,
+    ),
     "multipart_part_without_name": (
-        lambda s, e: (b"--b0undary\r\nContent-Disposition: form-data\r\n\r\nx\r\n"
-                      b"--b0undary--\r\n"),
-        "multipart/form-data; boundary=b0undary", 400, "invalid_form", None),
-    "json_too_deep": (lambda s, e: b'{"data": ' + b"[" * 2000 + b"]" * 2000 + b"}", JSONAPI,
-                      400, None, None),
-    "wrong_type": (lambda s, e: dumps({"data": {**s.document(e)["data"], "type": "refunds"}}),
-                   JSONAPI, 409, "type_mismatch", "/data/type"),
-    "singular_type": (lambda s, e: dumps({"data": {**s.document(e)["data"], "type": e[:-1]}}),
-                      JSONAPI, 409, "type_mismatch", "/data/type"),
+        lambda s, e: b"--b0undary\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b0undary--\r\n",
+        "multipart/form-data; boundary=b0undary",
+        400,
+        "invalid_form",
+        None,
+    ),
+    "json_too_deep": (
+        lambda s, e: b'{"data": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+        JSONAPI,
+        400,
+        None,
+        None,
+    ),
+    "wrong_type": (
+        lambda s, e: dumps({"data": {**s.document(e)["data"], "type": "refunds"}}),
+        JSONAPI,
+        409,
+        "type_mismatch",
+        "/data/type",
+    ),
+    "singular_type": (
+        lambda s, e: dumps({"data": {**s.document(e)["data"], "type": e[:-1]}}),
+        JSONAPI,
+        409,
+        "type_mismatch",
+        "/data/type",
+    ),
     "missing_type": (
-        lambda s, e: dumps({"data": {k: v for k, v in s.document(e)["data"].items()
-                                     if k != "type"}}),
-        JSONAPI, 422, "missing_type", "/data/type"),
+        lambda s, e: dumps(
+            {"data": {k: v for k, v in s.document(e)["data"].items() if k != "type"}}
+        ),
+        JSONAPI,
+        422,
+        "missing_type",
+        "/data/type",
+    ),
     "unknown_attribute": (
-        lambda s, e: dumps({"data": {**s.document(e)["data"], "attributes": {
-            **s.document(e)["data"]["attributes"], "amount_cents": 1}}}),
-        JSONAPI, 422, "unknown_attribute", "/data/attributes/amount_cents"),
+        lambda s, e: dumps(
+            {
+                "data": {
+                    **s.document(e)["data"],
+                    "attributes": {**s.document(e)["data"]["attributes"], "amount_cents": 1},
+                }
+            }
+        ),
+        JSONAPI,
+        422,
+        "unknown_attribute",
+        "/data/attributes/amount_cents",
+    ),
     "relationship_id_number": (
-        lambda s, e: dumps({"data": {**s.document(e)["data"], "relationships": {
-            "order" if e == "payments" else "business":
-                {"type": "order" if e == "payments" else "business",
-                 "id": int(s.order["id"] if e == "payments" else s.business["id"])}}}}),
-        JSONAPI, 422, "invalid_id", None),
+        lambda s, e: dumps(
+            {
+                "data": {
+                    **s.document(e)["data"],
+                    "relationships": {
+                        "order" if e == "payments" else "business": {
+                            "type": "order" if e == "payments" else "business",
+                            "id": int(s.order["id"] if e == "payments" else s.business["id"]),
+                        }
+                    },
+                }
+            }
+        ),
+        JSONAPI,
+        422,
+        "invalid_id",
+        None,
+    ),
     "relationship_wrong_type": (
-        lambda s, e: dumps({"data": {**s.document(e)["data"], "relationships": {
-            "order" if e == "payments" else "business":
-                {"data": {"type": "users", "id": "1"}}}}}),
-        JSONAPI, 409, "type_mismatch", None),
+        lambda s, e: dumps(
+            {
+                "data": {
+                    **s.document(e)["data"],
+                    "relationships": {
+                        "order" if e == "payments" else "business": {
+                            "data": {"type": "users", "id": "1"}
+                        }
+                    },
+                }
+            }
+        ),
+        JSONAPI,
+        409,
+        "type_mismatch",
+        None,
+    ),
     "form_wrong_type": (
         lambda s, e: _form([("data[type]", "refunds"), *s.form_pairs(e)[1:]])[0],
-        "application/x-www-form-urlencoded", 409, "type_mismatch", "/data/type"),
+        "application/x-www-form-urlencoded",
+        409,
+        "type_mismatch",
+        "/data/type",
+    ),
 }
 
 
 async def test_pointers_of_relationship_and_attribute_errors(api, scene, subtests):
     for endpoint in ENDPOINTS:
-        for check in (_relationship_pointers, _two_unknown_attributes_are_two_errors,
-                      _unknown_attribute_pointer_is_a_json_pointer,
-                      _form_with_unknown_attribute_is_422_with_pointer):
+        for check in (
+            _relationship_pointers,
+            _two_unknown_attributes_are_two_errors,
+            _unknown_attribute_pointer_is_a_json_pointer,
+            _form_with_unknown_attribute_is_422_with_pointer,
+        ):
             with subtests.test(endpoint=endpoint, check=check.__name__):
                 await check(scene, endpoint)
 
@@ -402,8 +594,9 @@ async def test_bad_input_is_refused_and_changes_nothing(api, scene, subtests, en
     for case in sorted(BAD_INPUTS):
         make_body, content_type, status, code, pointer = BAD_INPUTS[case]
         with subtests.test(case=case):
-            response = await scene.send(endpoint, content=make_body(scene, endpoint),
-                                        content_type=content_type)
+            response = await scene.send(
+                endpoint, content=make_body(scene, endpoint), content_type=content_type
+            )
 
             assert_error(response, status, code, pointer)
             assert await scene.state() == UNCHANGED
@@ -440,7 +633,9 @@ async def _two_unknown_attributes_are_two_errors(scene, endpoint):
     assert len(errors) == 2
     assert {e["code"] for e in errors} == {"unknown_attribute"}
     assert sorted(e["source"]["pointer"] for e in errors) == [
-        "/data/attributes/amount_cents", "/data/attributes/currency"]
+        "/data/attributes/amount_cents",
+        "/data/attributes/currency",
+    ]
     assert await scene.state() == UNCHANGED
 
 
@@ -456,8 +651,9 @@ async def _unknown_attribute_pointer_is_a_json_pointer(scene, endpoint):
 
 
 async def _form_with_unknown_attribute_is_422_with_pointer(scene, endpoint):
-    content, content_type = _form([*scene.form_pairs(endpoint),
-                                   ("data[attributes][total_cents]", "1")])
+    content, content_type = _form(
+        [*scene.form_pairs(endpoint), ("data[attributes][total_cents]", "1")]
+    )
 
     response = await scene.send(endpoint, content=content, content_type=content_type)
 
@@ -476,10 +672,12 @@ async def _check_413(scene, endpoint, chunked):
     # A valid document padded with whitespace to 2 MiB: only its size is wrong.
     document = dumps(scene.document(endpoint))
     if chunked:
+
         async def body():
             yield document
             async for chunk in _chunks(2 * MIB):
                 yield chunk
+
         content = body()
     else:
         content = document + b" " * (2 * MIB)
@@ -511,12 +709,15 @@ async def test_body_of_one_mib_is_accepted(api, scene, subtests):
 
 
 RELATIONSHIP_FORMS = {
-    "jsonapi_plural": lambda name, ident: {"data": {"type": name + "s" if name == "order"
-                                                    else "businesses", "id": ident}},
+    "jsonapi_plural": lambda name, ident: {
+        "data": {"type": name + "s" if name == "order" else "businesses", "id": ident}
+    },
     "jsonapi_singular": lambda name, ident: {"data": {"type": name, "id": ident}},
     "flat_singular": lambda name, ident: {"type": name, "id": ident},
-    "flat_plural": lambda name, ident: {"type": name + "s" if name == "order"
-                                        else "businesses", "id": ident},
+    "flat_plural": lambda name, ident: {
+        "type": name + "s" if name == "order" else "businesses",
+        "id": ident,
+    },
     "flat_without_type": lambda name, ident: {"id": ident},
 }
 
@@ -527,7 +728,8 @@ async def test_payment_relationship_forms(api, scene, subtests):
             order = await api.order(scene.customer, scene.business, [(scene.product, 1)])
             document = scene.document("payments")
             document["data"]["relationships"] = {
-                "order": RELATIONSHIP_FORMS[form]("order", order["id"])}
+                "order": RELATIONSHIP_FORMS[form]("order", order["id"])
+            }
 
             response = await scene.send("payments", content=dumps(document))
 
@@ -543,14 +745,17 @@ async def test_order_relationship_forms(api, scene, subtests):
         with subtests.test(form=form):
             document = scene.document("orders")
             document["data"]["relationships"] = {
-                "business": RELATIONSHIP_FORMS[form]("business", scene.business["id"])}
+                "business": RELATIONSHIP_FORMS[form]("business", scene.business["id"])
+            }
 
             response = await scene.send("orders", content=dumps(document))
 
             assert response.status_code == 201, response.text
             order = response.json()["data"]
             assert order["relationships"]["business"]["data"] == {
-                "type": "businesses", "id": scene.business["id"]}
+                "type": "businesses",
+                "id": scene.business["id"],
+            }
 
 
 # -- authentication ---------------------------------------------------------------------------
@@ -573,9 +778,9 @@ async def test_missing_or_unknown_token_is_401(api, scene, subtests):
                 if AUTH_HEADERS[auth] is not None:
                     headers["Authorization"] = AUTH_HEADERS[auth]
 
-                response = await api.client.post(f"/api/v1/{endpoint}",
-                                                  content=dumps(scene.document(endpoint)),
-                                                  headers=headers)
+                response = await api.client.post(
+                    f"/api/v1/{endpoint}", content=dumps(scene.document(endpoint)), headers=headers
+                )
 
                 assert_error(response, 401, "unauthorized")
                 assert await scene.state() == UNCHANGED
@@ -583,8 +788,12 @@ async def test_missing_or_unknown_token_is_401(api, scene, subtests):
 
 async def test_unknown_token_is_401_on_reads(api, scene):
     headers = {"Authorization": "Bearer nope"}
-    for path in ("/api/v1/orders", f"/api/v1/orders/{scene.order['id']}",
-                 f"/api/v1/orders/{scene.order['id']}/payments", "/api/v1/cards"):
+    for path in (
+        "/api/v1/orders",
+        f"/api/v1/orders/{scene.order['id']}",
+        f"/api/v1/orders/{scene.order['id']}/payments",
+        "/api/v1/cards",
+    ):
         assert_error(await api.client.get(path, headers=headers), 401, "unauthorized")
         assert_error(await api.client.get(path), 401, "unauthorized")
 
@@ -592,8 +801,9 @@ async def test_unknown_token_is_401_on_reads(api, scene):
 async def test_an_order_of_someone_else_cannot_be_paid(api, scene):
     stranger = await api.user()
 
-    response = await scene.send("payments", content=dumps(scene.document("payments")),
-                                customer=stranger)
+    response = await scene.send(
+        "payments", content=dumps(scene.document("payments")), customer=stranger
+    )
 
     assert_error(response, 404, "not_found")
     assert await scene.state() == UNCHANGED
@@ -622,12 +832,14 @@ async def test_request_id_on_every_response_and_echoed(api, scene):
 
     sent = "client-chosen-id-42"
     echoed = [
-        await scene.send("orders", content=dumps(scene.document("orders")),
-                         headers={"X-Request-Id": sent}),
+        await scene.send(
+            "orders", content=dumps(scene.document("orders")), headers={"X-Request-Id": sent}
+        ),
         await scene.send("payments", content=b"[]", headers={"X-Request-Id": sent}),
         await api.client.get("/api/v1/orders", headers={"X-Request-Id": sent}),
-        await api.client.get("/api/v1/orders", headers={**scene.customer.headers,
-                                                        "X-Request-Id": sent}),
+        await api.client.get(
+            "/api/v1/orders", headers={**scene.customer.headers, "X-Request-Id": sent}
+        ),
     ]
     for response in echoed:
         assert response.headers.get_list("x-request-id") == [sent], response.headers
@@ -696,8 +908,9 @@ async def test_orders_are_paginated(api):
     assert second["links"]["next"] is None
     assert _query(second["links"]["prev"])[1] == {"page[number]": ["1"], "page[size]": ["25"]}
 
-    middle = await api.get("/api/v1/orders", customer,
-                           params={"page[size]": "10", "page[number]": "2"})
+    middle = await api.get(
+        "/api/v1/orders", customer, params={"page[size]": "10", "page[number]": "2"}
+    )
     assert middle.status_code == 200, middle.text
     middle = middle.json()
     assert middle["meta"]["total"] == 30
@@ -710,8 +923,9 @@ async def test_orders_are_paginated(api):
     largest = (await api.get("/api/v1/orders", customer, params={"page[size]": "100"})).json()
     assert len(largest["data"]) == 30 and largest["links"]["next"] is None
 
-    beyond = (await api.get("/api/v1/orders", customer,
-                            params={"page[size]": "10", "page[number]": "4"})).json()
+    beyond = (
+        await api.get("/api/v1/orders", customer, params={"page[size]": "10", "page[number]": "4"})
+    ).json()
     assert beyond["data"] == [] and beyond["meta"]["total"] == 30
 
 

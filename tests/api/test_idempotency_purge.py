@@ -24,8 +24,13 @@ def reconcile(api, ttl_seconds: int) -> dict:
         "STRIPE_API_BASE": api.stripe_url,
         "STRIPE_SECRET_KEY": STRIPE_KEY,
     }
-    done = subprocess.run([sys.executable, "-m", "orderpay", "reconcile"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "orderpay", "reconcile"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -85,16 +90,20 @@ async def test_a_key_past_its_ttl_is_usable_afresh_before_any_purge(database_url
         customer = await api.user()
         business = await api.business()
         product = await api.product(business, 2050)
-        orders = [await api.order(customer, business, [(product, 1)], shipping_cost_cents=300)
-                  for _ in range(2)]
+        orders = [
+            await api.order(customer, business, [(product, 1)], shipping_cost_cents=300)
+            for _ in range(2)
+        ]
         key = {"Idempotency-Key": KEY}
-        first = await api.pay(customer, orders[0]["id"], stripe_token=await api.payment_method(),
-                              headers=key)
+        first = await api.pay(
+            customer, orders[0]["id"], stripe_token=await api.payment_method(), headers=key
+        )
         assert first.status_code == 201, first.text
         await asyncio.sleep(1.2)
 
-        fresh = await api.pay(customer, orders[1]["id"], stripe_token=await api.payment_method(),
-                              headers=key)
+        fresh = await api.pay(
+            customer, orders[1]["id"], stripe_token=await api.payment_method(), headers=key
+        )
 
         assert fresh.status_code == 201, fresh.text
         assert fresh.headers.get("Idempotent-Replayed") is None

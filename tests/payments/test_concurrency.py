@@ -39,11 +39,14 @@ async def test_twenty_concurrent_payments_two_workers_charge_once(pg_url, locals
             order_id = await create_order(client, token, business, product)
             pms = [await new_payment_method(localstripe.url) for _ in range(20)]
             headers = {"Authorization": f"Bearer {token}"}
-            responses = await asyncio.gather(*[
-                client.post("/api/v1/payments", json=payment_document(order_id, pm),
-                            headers=headers)
-                for pm in pms
-            ])
+            responses = await asyncio.gather(
+                *[
+                    client.post(
+                        "/api/v1/payments", json=payment_document(order_id, pm), headers=headers
+                    )
+                    for pm in pms
+                ]
+            )
             statuses = sorted(r.status_code for r in responses)
             if 500 in statuses:
                 print(server.output()[-6000:])
@@ -51,8 +54,9 @@ async def test_twenty_concurrent_payments_two_workers_charge_once(pg_url, locals
             assert all(s == 409 for s in statuses if s != 201), statuses
             codes = {r.json()["errors"][0]["code"] for r in responses if r.status_code == 409}
             assert codes <= {"payment_in_progress", "order_not_payable"}
-            payments = (await client.get(f"/api/v1/orders/{order_id}/payments",
-                                         headers=headers)).json()
+            payments = (
+                await client.get(f"/api/v1/orders/{order_id}/payments", headers=headers)
+            ).json()
             order = (await client.get(f"/api/v1/orders/{order_id}", headers=headers)).json()
     assert len(await intents_for_order(localstripe.url, order_id)) == 1
     assert [p["attributes"]["state"] for p in payments["data"]] == ["succeeded"]

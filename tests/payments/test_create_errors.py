@@ -29,8 +29,9 @@ async def payments_of(api, customer, order_id: str) -> dict:
     return response.json()
 
 
-async def assert_nothing_left(api, customer, order_id: str, *, intents: int = 0,
-                              payments: int = 0) -> None:
+async def assert_nothing_left(
+    api, customer, order_id: str, *, intents: int = 0, payments: int = 0
+) -> None:
     """No (new) PaymentIntent in Stripe and no (new) payment row for the order."""
     assert len(await api.intents_for_order(order_id)) == intents
     assert (await payments_of(api, customer, order_id))["meta"]["total"] == payments
@@ -51,8 +52,9 @@ def only_error(response, status: int, code: str, pointer: str | None = None) -> 
 
 
 async def save_card(api, customer, pm: str) -> dict:
-    response = await api.post("/api/v1/cards", {"data": {
-        "type": "cards", "attributes": {"stripe_token": pm}}}, customer)
+    response = await api.post(
+        "/api/v1/cards", {"data": {"type": "cards", "attributes": {"stripe_token": pm}}}, customer
+    )
     assert response.status_code == 201, response.text
     return response.json()["data"]
 
@@ -64,8 +66,9 @@ async def test_no_payment_source_is_422_missing_payment_source(api):
     customer, _, order = await api.customer_with_order()
 
     for attributes in ({}, {"stripe_token": None}):
-        response = await api.post("/api/v1/payments",
-                                  payment_document(order["id"], **attributes), customer)
+        response = await api.post(
+            "/api/v1/payments", payment_document(order["id"], **attributes), customer
+        )
         only_error(response, 422, "missing_payment_source", "/data/attributes")
     # No attributes member at all.
     document = payment_document(order["id"])
@@ -81,8 +84,9 @@ async def test_both_payment_sources_is_422_ambiguous_payment_source(api):
     pm = await api.payment_method(VISA)
     card = await save_card(api, customer, await api.payment_method(VISA))
 
-    response = await api.pay(customer, order["id"], stripe_token=pm,
-                             saved=card["attributes"]["stripe_payment_method_id"])
+    response = await api.pay(
+        customer, order["id"], stripe_token=pm, saved=card["attributes"]["stripe_payment_method_id"]
+    )
 
     error = only_error(response, 422, "ambiguous_payment_source")
     assert error["source"]["pointer"].startswith("/data/attributes")
@@ -98,9 +102,12 @@ async def test_saved_card_id_that_is_not_a_live_card_of_the_caller_is_422_card_n
     assert response.status_code == 204, response.text
     never_saved = await api.payment_method(VISA)
 
-    for saved in (others_card["attributes"]["stripe_payment_method_id"],
-                  deleted["attributes"]["stripe_payment_method_id"],
-                  never_saved, "pm_doesnotexist"):
+    for saved in (
+        others_card["attributes"]["stripe_payment_method_id"],
+        deleted["attributes"]["stripe_payment_method_id"],
+        never_saved,
+        "pm_doesnotexist",
+    ):
         response = await api.pay(customer, order["id"], saved=saved)
         only_error(response, 422, "card_not_found", "/data/attributes/stripe_payment_method_id")
 
@@ -108,8 +115,9 @@ async def test_saved_card_id_that_is_not_a_live_card_of_the_caller_is_422_card_n
     # The other customer's card does pay for the other customer: the refusal was about owners.
     product = await api.product(business, 1000)
     others_order = await api.order(other, business, [(product, 1)])
-    response = await api.pay(other, others_order["id"],
-                             saved=others_card["attributes"]["stripe_payment_method_id"])
+    response = await api.pay(
+        other, others_order["id"], saved=others_card["attributes"]["stripe_payment_method_id"]
+    )
     assert response.status_code == 201, response.text
     assert response.json()["data"]["attributes"]["state"] == "succeeded"
 
@@ -179,9 +187,15 @@ async def test_rejected_order_is_409_order_not_payable(api):
     customer, _, order = await api.customer_with_order(members=[member])
     response = await api.client.patch(
         f"/api/v1/orders/{order['id']}/reject",
-        json={"data": {"type": "orders", "id": order["id"],
-                       "attributes": {"reject_reason": "kitchen_full"}}},
-        headers={**member.headers, "Content-Type": "application/vnd.api+json"})
+        json={
+            "data": {
+                "type": "orders",
+                "id": order["id"],
+                "attributes": {"reject_reason": "kitchen_full"},
+            }
+        },
+        headers={**member.headers, "Content-Type": "application/vnd.api+json"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["data"]["attributes"]["state"] == "rejected"
 
@@ -198,8 +212,7 @@ async def test_order_with_a_payment_awaiting_3ds_is_409_payment_in_progress(api)
     assert first.json()["data"]["attributes"]["state"] == "requires_action"
 
     for _ in range(2):
-        response = await api.pay(customer, order["id"],
-                                 stripe_token=await api.payment_method(VISA))
+        response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA))
         only_error(response, 409, "payment_in_progress")
 
     await assert_nothing_left(api, customer, order["id"], intents=1, payments=1)
@@ -299,7 +312,8 @@ async def test_get_refreshes_a_requires_action_payment_after_3ds(api):
     # The customer completes 3-D Secure (what Stripe.js does with the client_secret).
     done = await api.stripe_post(
         f"/v1/payment_intents/{attributes['stripe_payment_intent_id']}/_authenticate",
-        {"client_secret": attributes["client_secret"], "success": "true"})
+        {"client_secret": attributes["client_secret"], "success": "true"},
+    )
     assert done.status_code == 200, done.text
     assert done.json()["status"] == "succeeded"
 

@@ -46,8 +46,7 @@ async def test_same_key_and_body_replays_the_first_response(api):
     assert first.json()["data"]["attributes"]["state"] == "succeeded"
 
     for _ in range(2):
-        replay = await api.pay(customer, order["id"], stripe_token=pm,
-                               headers=key("order-1-try"))
+        replay = await api.pay(customer, order["id"], stripe_token=pm, headers=key("order-1-try"))
         assert_replay_of(replay, first)
         assert replay.content == first.content
 
@@ -74,14 +73,17 @@ async def test_replay_of_a_decline_is_the_same_402(api):
 
 async def test_same_key_with_another_body_is_422_idempotency_key_reused(api):
     customer, _, order = await api.customer_with_order()
-    first = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA),
-                          headers=key("reused"))
+    first = await api.pay(
+        customer, order["id"], stripe_token=await api.payment_method(VISA), headers=key("reused")
+    )
     assert first.status_code == 201, first.text
 
-    other_pm = await api.pay(customer, order["id"], stripe_token=await api.payment_method(VISA),
-                             headers=key("reused"))
-    other_order = await api.pay(customer, "987654", stripe_token=await api.payment_method(VISA),
-                                headers=key("reused"))
+    other_pm = await api.pay(
+        customer, order["id"], stripe_token=await api.payment_method(VISA), headers=key("reused")
+    )
+    other_order = await api.pay(
+        customer, "987654", stripe_token=await api.payment_method(VISA), headers=key("reused")
+    )
 
     for response in (other_pm, other_order):
         assert response.status_code == 422, response.text
@@ -140,21 +142,32 @@ async def test_same_document_as_json_and_as_forms_is_a_replay(api):
     }
 
     first = await api.client.post(
-        "/api/v1/payments", headers={**customer.headers, **key("encodings")},
-        json={"data": {"type": "payments", "attributes": {"stripe_token": pm},
-                       "relationships": {"order": {"type": "order", "id": order["id"]}}}})
+        "/api/v1/payments",
+        headers={**customer.headers, **key("encodings")},
+        json={
+            "data": {
+                "type": "payments",
+                "attributes": {"stripe_token": pm},
+                "relationships": {"order": {"type": "order", "id": order["id"]}},
+            }
+        },
+    )
     assert first.status_code == 201, first.text
     assert first.request.headers["content-type"] == "application/json"
 
     urlencoded = await api.client.post(
-        "/api/v1/payments", data=fields, headers={**customer.headers, **key("encodings")})
+        "/api/v1/payments", data=fields, headers={**customer.headers, **key("encodings")}
+    )
     assert urlencoded.request.headers["content-type"].startswith(
-        "application/x-www-form-urlencoded")
+        "application/x-www-form-urlencoded"
+    )
     assert_replay_of(urlencoded, first)
 
     multipart = await api.client.post(
-        "/api/v1/payments", files=[(name, (None, value)) for name, value in fields.items()],
-        headers={**customer.headers, **key("encodings")})
+        "/api/v1/payments",
+        files=[(name, (None, value)) for name, value in fields.items()],
+        headers={**customer.headers, **key("encodings")},
+    )
     assert multipart.request.headers["content-type"].startswith("multipart/form-data")
     assert_replay_of(multipart, first)
 
@@ -203,8 +216,9 @@ async def test_concurrent_same_key_is_409_idempotency_key_in_use(slow_stripe_api
     customer, _, order = await api.customer_with_order()
     pm = await api.payment_method(VISA)
     # Stripe takes its time to create the PaymentIntent: the first request holds the key.
-    proxy.add_fault(("POST", r"^/v1/payment_intents$"), Fault.latency(1.5, in_stripe=True),
-                    times=None)
+    proxy.add_fault(
+        ("POST", r"^/v1/payment_intents$"), Fault.latency(1.5, in_stripe=True), times=None
+    )
 
     responses = await asyncio.gather(
         api.pay(customer, order["id"], stripe_token=pm, headers=key("concurrent")),

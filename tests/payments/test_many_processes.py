@@ -34,8 +34,9 @@ def hosts(pg_cluster, localstripe):
     pg_cluster.create_database(name, template="template_orderpay")
     url = pg_cluster.url(name)
     token, business, product = asyncio.run(seed_order(url))
-    servers = [OrderpayServer(server_env(url, localstripe.url, DATABASE_POOL_SIZE="5"))
-               for _ in range(3)]
+    servers = [
+        OrderpayServer(server_env(url, localstripe.url, DATABASE_POOL_SIZE="5")) for _ in range(3)
+    ]
     try:
         with ThreadPoolExecutor(3) as pool:
             for started in [pool.submit(server.start) for server in servers]:
@@ -48,8 +49,9 @@ def hosts(pg_cluster, localstripe):
 
 
 @pytest.mark.parametrize("sent_first", ["keyed", "unkeyed"])
-async def test_fifty_requests_on_three_processes_charge_the_order_once(hosts, localstripe,
-                                                                       sent_first):
+async def test_fifty_requests_on_three_processes_charge_the_order_once(
+    hosts, localstripe, sent_first
+):
     """Whichever request wins (sent first: usually a keyed one, or usually one without a
     key, whose win makes every keyed retry a 409 with nothing stored for the key)."""
     three_servers, token, business, product = hosts
@@ -62,21 +64,28 @@ async def test_fifty_requests_on_three_processes_charge_the_order_once(hosts, lo
         key = f"K-{sent_first}"  # one database for both runs: a key of its own each
         requests = [(keyed_body, {**auth, "Idempotency-Key": key})] * WITH_KEY
         for _ in range(WITHOUT_KEY):
-            requests.append((payment_document(order_id, await new_payment_method(
-                localstripe.url)), auth))
+            requests.append(
+                (payment_document(order_id, await new_payment_method(localstripe.url)), auth)
+            )
         # Interleave retries and other requests, and spread them round-robin over the hosts.
         keyed, unkeyed = requests[:WITH_KEY], requests[WITH_KEY:]
         first, second = (keyed, unkeyed) if sent_first == "keyed" else (unkeyed, keyed)
-        requests = [r for pair in itertools.zip_longest(first, second) for r in pair
-                    if r is not None]
-        responses = await asyncio.gather(*[
-            clients[i % 3].post("/api/v1/payments", json=body, headers=headers)
-            for i, (body, headers) in enumerate(requests)
-        ])
-        answers = [(headers.get("Idempotency-Key"), r) for (_, headers), r in
-                   zip(requests, responses, strict=True)]
-        payments = (await clients[1].get(f"/api/v1/orders/{order_id}/payments",
-                                         headers=auth)).json()["data"]
+        requests = [
+            r for pair in itertools.zip_longest(first, second) for r in pair if r is not None
+        ]
+        responses = await asyncio.gather(
+            *[
+                clients[i % 3].post("/api/v1/payments", json=body, headers=headers)
+                for i, (body, headers) in enumerate(requests)
+            ]
+        )
+        answers = [
+            (headers.get("Idempotency-Key"), r)
+            for (_, headers), r in zip(requests, responses, strict=True)
+        ]
+        payments = (
+            await clients[1].get(f"/api/v1/orders/{order_id}/payments", headers=auth)
+        ).json()["data"]
         order = (await clients[2].get(f"/api/v1/orders/{order_id}", headers=auth)).json()
     finally:
         for client in clients:
@@ -84,8 +93,9 @@ async def test_fifty_requests_on_three_processes_charge_the_order_once(hosts, lo
 
     statuses = [r.status_code for _, r in answers]
     assert 500 not in statuses, "\n".join(s.output()[-3000:] for s in three_servers)
-    assert set(statuses) <= {201, 409}, [r.text for _, r in answers if r.status_code
-                                         not in (201, 409)]
+    assert set(statuses) <= {201, 409}, [
+        r.text for _, r in answers if r.status_code not in (201, 409)
+    ]
     created = [(k, r) for k, r in answers if r.status_code == 201]
     originals = [r for _, r in created if r.headers.get("Idempotent-Replayed") != "true"]
     assert len(originals) == 1, [r.text for _, r in created]
@@ -111,6 +121,5 @@ async def test_fifty_requests_on_three_processes_charge_the_order_once(hosts, lo
     intents = await intents_for_order(localstripe.url, order_id)
     assert [pi["id"] for pi in intents] == [winner["attributes"]["stripe_payment_intent_id"]]
     assert intents[0]["status"] == "succeeded"
-    assert [(p["id"], p["attributes"]["state"]) for p in payments] == [(winner["id"],
-                                                                        "succeeded")]
+    assert [(p["id"], p["attributes"]["state"]) for p in payments] == [(winner["id"], "succeeded")]
     assert order["data"]["attributes"]["state"] == "paid"

@@ -29,39 +29,56 @@ async def seed_order(database_url: str, total_cents: int = 2350):
     try:
         _, _, token = await create_user(db, email="racer@example.test")
         business = await create_business(db, name="Race Bistro")
-        product = await create_product(db, business_id=int(business["id"]), name="Dish",
-                                       price_cents=total_cents)
+        product = await create_product(
+            db, business_id=int(business["id"]), name="Dish", price_cents=total_cents
+        )
     finally:
         await db.dispose()
     return token, business, product
 
 
-async def create_order(client: httpx.AsyncClient, token: str, business: dict,
-                       product: dict) -> str:
-    response = await client.post("/api/v1/orders", headers={"Authorization": f"Bearer {token}"},
-                                 json={"data": {"type": "orders", "attributes": {
-                                     "elements": [{"product_id": product["id"], "quantity": 1}]},
-                                     "relationships": {"business": {"type": "business",
-                                                                    "id": business["id"]}}}})
+async def create_order(client: httpx.AsyncClient, token: str, business: dict, product: dict) -> str:
+    response = await client.post(
+        "/api/v1/orders",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "data": {
+                "type": "orders",
+                "attributes": {"elements": [{"product_id": product["id"], "quantity": 1}]},
+                "relationships": {"business": {"type": "business", "id": business["id"]}},
+            }
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()["data"]["id"]
 
 
 async def new_payment_method(stripe_url: str) -> str:
     async with httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, "")) as stripe:
-        response = await stripe.post("/v1/payment_methods", data={
-            "type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12",
-            "card[exp_year]": "2034", "card[cvc]": "123"})
+        response = await stripe.post(
+            "/v1/payment_methods",
+            data={
+                "type": "card",
+                "card[number]": "4242424242424242",
+                "card[exp_month]": "12",
+                "card[exp_year]": "2034",
+                "card[cvc]": "123",
+            },
+        )
         return response.json()["id"]
 
 
 async def intents_for_order(stripe_url: str, order_id: str) -> list[dict]:
     async with httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, "")) as stripe:
         listing = (await stripe.get("/v1/payment_intents", params={"limit": 100})).json()
-    return [pi for pi in listing["data"]
-            if pi["metadata"].get("orderpay_order_id") == order_id]
+    return [pi for pi in listing["data"] if pi["metadata"].get("orderpay_order_id") == order_id]
 
 
 def payment_document(order_id: str, pm: str) -> dict:
-    return {"data": {"type": "payments", "attributes": {"stripe_token": pm},
-                     "relationships": {"order": {"type": "order", "id": order_id}}}}
+    return {
+        "data": {
+            "type": "payments",
+            "attributes": {"stripe_token": pm},
+            "relationships": {"order": {"type": "order", "id": order_id}},
+        }
+    }
