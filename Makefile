@@ -26,9 +26,13 @@ test: $(STAMP)
 	./scripts/install-test-deps.sh
 	$(BIN)/python -m pytest -q -ra --durations=15
 
+## What CI checks before the tests (.ci/run): ruff's rules and formatting over src, tests and
+## bench, and mypy over src (settings in pyproject.toml). The pre-commit hook runs the same
+## tools (.pre-commit-config.yaml): `.venv/bin/pip install pre-commit && .venv/bin/pre-commit install`.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 ## docs/api/: a page per operation, from the OpenAPI (make test fails when they drift).
 docs: $(STAMP)
