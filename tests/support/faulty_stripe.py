@@ -4,14 +4,20 @@ in front of localstripe, which also plays Stripe's idempotency layer)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import Row, select
 
 from orderpay.orders.models import Order
 from orderpay.payments.models import Payment
-from tests.conftest import STRIPE_KEY, make_settings, running_api
+from orderpay.settings import Settings
+from tests.conftest import STRIPE_KEY, Api, Customer, make_settings, running_api
 from tests.support import money
+from tests.support.fault_proxy import FaultProxy, Match
+from tests.support.localstripe import LocalStripe
 
 VISA = "4242424242424242"
 CREATE = ("POST", r"^/v1/payment_intents$")
@@ -21,7 +27,9 @@ REQUEST_TIMEOUT = 1.0
 
 
 @asynccontextmanager
-async def faulty_api(database_url, proxy, localstripe, **overrides):
+async def faulty_api(
+    database_url: str, proxy: FaultProxy, localstripe: LocalStripe, **overrides: Any
+) -> AsyncIterator[Api]:
     """The app reaching Stripe only through `proxy`."""
     values = dict(
         stripe_deadline_seconds=3.0,
@@ -40,12 +48,13 @@ async def faulty_api(database_url, proxy, localstripe, **overrides):
         await money.assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
 
 
-async def reconcile(api) -> dict:
+async def reconcile(api: Api) -> dict[str, int]:
     """What `orderpay reconcile --older-than 0` does (through the proxy): its payment counts."""
-    return (await money.reconcile(api.db, api.gateway, api.settings))["payments"]
+    counts: dict[str, int] = (await money.reconcile(api.db, api.gateway, api.settings))["payments"]
+    return counts
 
 
-async def payment_rows(api, order_id: str):
+async def payment_rows(api: Api, order_id: str) -> list[Row[Any]]:
     table = Payment.__table__
     async with api.db.connect() as conn:
         rows = await conn.execute(
@@ -54,15 +63,16 @@ async def payment_rows(api, order_id: str):
         return list(rows)
 
 
-async def order_state(api, order_id: str) -> str:
+async def order_state(api: Api, order_id: str) -> str:
     table = Order.__table__
     async with api.db.connect() as conn:
-        return (
+        state: str = (
             await conn.execute(select(table.c.state).where(table.c.id == int(order_id)))
         ).scalar_one()
+        return state
 
 
-def assert_processing_503(response, settings) -> None:
+def assert_processing_503(response: httpx.Response, settings: Settings) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == str(settings.retry_after_seconds)
     error = response.json()["errors"][0]
@@ -70,11 +80,12 @@ def assert_processing_503(response, settings) -> None:
     assert error["code"] == "payment_processing"
 
 
-def keys_of(proxy, match) -> list[str | None]:
+def keys_of(proxy: FaultProxy, match: Match) -> list[str | None]:
+    """The Idempotency-Keys of the requests matching `match`, in arrival order."""
     return [r.idempotency_key for r in proxy.requests_matching(match)]
 
 
-async def assert_settled_truthfully(api, customer, order_id: str) -> str:
+async def assert_settled_truthfully(api: Api, customer: Customer, order_id: str) -> str:
     """After settling: the one payment's state agrees with Stripe's one PaymentIntent;
     succeeded + paid exactly when Stripe charged, else canceled and the order payable
     (proved by paying it). Returns the PaymentIntent's status."""
@@ -99,4 +110,4 @@ async def assert_settled_truthfully(api, customer, order_id: str) -> str:
         assert await order_state(api, order_id) == "paid"
         statuses = sorted(pi["status"] for pi in await api.intents_for_order(order_id))
         assert statuses == ["canceled", "succeeded"]
-    return intent["status"]
+    return str(intent["status"])

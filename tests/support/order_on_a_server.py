@@ -5,6 +5,8 @@ many-processes, crash and webhook-delivery tests."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from orderpay.businesses.service import create_business, create_product
@@ -13,7 +15,9 @@ from orderpay.users.service import create_user
 from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET
 
 
-def server_env(database_url: str, stripe_url: str, **extra) -> dict:
+def server_env(database_url: str, stripe_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an `orderpay serve` process (on top of os.environ, see
+    tests/support/server.py)."""
     return {
         "DATABASE_URL": database_url,
         "STRIPE_API_BASE": stripe_url,
@@ -24,7 +28,10 @@ def server_env(database_url: str, stripe_url: str, **extra) -> dict:
     }
 
 
-async def seed_order(database_url: str, total_cents: int = 2350):
+async def seed_order(
+    database_url: str, total_cents: int = 2350
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """A customer (its bearer token), a business and a product of that price."""
     db = Database(database_url, pool_size=2)
     try:
         _, _, token = await create_user(db, email="racer@example.test")
@@ -37,7 +44,9 @@ async def seed_order(database_url: str, total_cents: int = 2350):
     return token, business, product
 
 
-async def create_order(client: httpx.AsyncClient, token: str, business: dict, product: dict) -> str:
+async def create_order(
+    client: httpx.AsyncClient, token: str, business: dict[str, Any], product: dict[str, Any]
+) -> str:
     response = await client.post(
         "/api/v1/orders",
         headers={"Authorization": f"Bearer {token}"},
@@ -50,7 +59,7 @@ async def create_order(client: httpx.AsyncClient, token: str, business: dict, pr
         },
     )
     assert response.status_code == 201, response.text
-    return response.json()["data"]["id"]
+    return str(response.json()["data"]["id"])
 
 
 async def new_payment_method(stripe_url: str) -> str:
@@ -65,16 +74,16 @@ async def new_payment_method(stripe_url: str) -> str:
                 "card[cvc]": "123",
             },
         )
-        return response.json()["id"]
+        return str(response.json()["id"])
 
 
-async def intents_for_order(stripe_url: str, order_id: str) -> list[dict]:
+async def intents_for_order(stripe_url: str, order_id: str) -> list[dict[str, Any]]:
     async with httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, "")) as stripe:
         listing = (await stripe.get("/v1/payment_intents", params={"limit": 100})).json()
     return [pi for pi in listing["data"] if pi["metadata"].get("orderpay_order_id") == order_id]
 
 
-def payment_document(order_id: str, pm: str) -> dict:
+def payment_document(order_id: str, pm: str) -> dict[str, Any]:
     return {
         "data": {
             "type": "payments",

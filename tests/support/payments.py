@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from tests.conftest import Api, Customer
+
 THREE_DS = "4000002760003184"
 
 
-async def three_ds_payment(api):
+async def three_ds_payment(api: Api) -> tuple[Customer, dict[str, Any], dict[str, Any], Any]:
+    """A payment that waits for the customer's 3-D Secure step (`requires_action`):
+    (customer, business, order, the payment's JSON:API resource)."""
     customer, business, order = await api.customer_with_order(total_cents=2350)
     response = await api.pay(customer, order["id"], stripe_token=await api.payment_method(THREE_DS))
     assert response.status_code == 201, response.text
