@@ -365,9 +365,12 @@ def _brand(number: str) -> str:
     return "unknown"
 
 
-def _replay_headers(key: str) -> list[tuple[str, str]]:
+def _replay_headers(key: str | None) -> list[tuple[str, str]]:
     """The headers saved with a first answer, sent again with its replays."""
-    return [("Content-Type", "application/json"), ("Idempotency-Key", key)]
+    headers = [("Content-Type", "application/json")]
+    if key:
+        headers.append(("Idempotency-Key", key))
+    return headers
 
 
 class _Route:
@@ -711,7 +714,9 @@ class StripeStub(BackgroundServer):
             self._idem.answered(entry, status=status, body=body, headers=_replay_headers(key))
         return resp
 
-    def _idem_repeat(self, rec, answer: Refusal | Replay, key: str) -> web.Response:
+    def _idem_repeat(
+        self, rec: StubRecord | None, answer: Refusal | Replay, key: str | None
+    ) -> web.Response:
         if isinstance(answer, Refusal):
             return self._finish(rec, answer.status, _dumps({"error": answer.error}), key)
         if rec is not None:
