@@ -94,7 +94,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -329,7 +329,7 @@ def _flat_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _json_answer(
-    status: int, payload: dict[str, Any], extra: list[tuple[str, str]] = ()
+    status: int, payload: dict[str, Any], extra: Sequence[tuple[str, str]] = ()
 ) -> _Answer:
     headers = [("Content-Type", "application/json"), ("Request-Id", "req_" + secrets.token_hex(7))]
     headers.extend(extra)

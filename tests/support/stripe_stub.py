@@ -88,6 +88,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -241,7 +242,9 @@ class StubError(Exception):
         self.error = error
 
 
-def _invalid(message: str, *, param: str | None = None, code: str | None = None, status=400):
+def _invalid(
+    message: str, *, param: str | None = None, code: str | None = None, status: int = 400
+) -> StubError:
     err: dict[str, Any] = {"type": "invalid_request_error", "message": message}
     if param is not None:
         err["param"] = param
@@ -250,7 +253,7 @@ def _invalid(message: str, *, param: str | None = None, code: str | None = None,
     return StubError(status, err)
 
 
-def _missing(kind: str, ident: str, *, param: str | None = "id", status: int = 404):
+def _missing(kind: str, ident: str, *, param: str | None = "id", status: int = 404) -> StubError:
     return _invalid(
         f"No such {kind}: '{ident}'", param=param, code="resource_missing", status=status
     )
@@ -376,7 +379,9 @@ def _replay_headers(key: str | None) -> list[tuple[str, str]]:
 class _Route:
     __slots__ = ("label", "fn", "internal")
 
-    def __init__(self, label: str, fn, internal: bool = False) -> None:
+    def __init__(
+        self, label: str, fn: Callable[..., tuple[int, dict]], internal: bool = False
+    ) -> None:
         self.label = label
         self.fn = fn
         self.internal = internal
@@ -727,7 +732,9 @@ class StripeStub(BackgroundServer):
         )
 
     @staticmethod
-    def _finish(rec, status: int, body: bytes, key: str | None = None) -> web.Response:
+    def _finish(
+        rec: StubRecord | None, status: int, body: bytes, key: str | None = None
+    ) -> web.Response:
         if rec is not None:
             rec.status = status
         headers = {"Content-Type": "application/json"}
@@ -774,7 +781,9 @@ class StripeStub(BackgroundServer):
             "wallet": None,
         }
 
-    def _pm_object(self, pm_id: str, number: str, card_params: dict, customer=None) -> dict:
+    def _pm_object(
+        self, pm_id: str, number: str, card_params: dict, customer: str | None = None
+    ) -> dict:
         return {
             "id": pm_id,
             "object": "payment_method",
@@ -818,8 +827,8 @@ class StripeStub(BackgroundServer):
         if "token" in card:
             number = self._token_number(card["token"], "card[token]")
         else:
-            number = card.get("number")
-            if not number or not str(number).replace(" ", "").isdigit():
+            given = card.get("number")
+            if not given or not str(given).replace(" ", "").isdigit():
                 raise StubError(
                     402,
                     {
@@ -829,6 +838,7 @@ class StripeStub(BackgroundServer):
                         "message": "Your card number is incorrect.",
                     },
                 )
+            number = str(given)
         pm = self._pm_object(self._new_id("pm"), number, card)
         pm["metadata"] = p.get("metadata") or {}
         if isinstance(p.get("billing_details"), dict):
@@ -900,7 +910,7 @@ class StripeStub(BackgroundServer):
     def _customer_create(self, p: dict) -> tuple[int, dict]:
         if self.strict:
             _check_unknown(p, _CUSTOMER_CREATE)
-        cus = {
+        cus: dict[str, Any] = {
             "id": self._new_id("cus"),
             "object": "customer",
             "email": p.get("email"),
@@ -1210,7 +1220,9 @@ class StripeStub(BackgroundServer):
             pi["status"] = "succeeded"
             pi["amount_received"] = pi["amount"]
 
-    def _decline(self, pi: dict, p: dict, code: str, decline_code: str, message: str):
+    def _decline(
+        self, pi: dict, p: dict, code: str, decline_code: str, message: str
+    ) -> tuple[int, dict]:
         pm = self._public(self._payment_method(pi["payment_method"]))
         ch = self._charge(pi, False, (code, message))
         error = {
@@ -1413,9 +1425,9 @@ class StripeStub(BackgroundServer):
                     else "payment_intent_unexpected_state",
                 )
         else:
-            ch = self._charges.get(ch_id)
+            ch = self._charges.get(str(ch_id))
             if ch is None:
-                raise _missing("charge", ch_id, param="charge", status=400)
+                raise _missing("charge", str(ch_id), param="charge", status=400)
         if ch["status"] != "succeeded" or not ch["captured"]:
             raise _invalid(f"Charge {ch['id']} cannot be refunded.", code="charge_not_refundable")
         remaining = ch["amount_captured"] - ch["amount_refunded"]
@@ -1519,7 +1531,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop  # optional: a faster event loop for the benchmark
     except ImportError:
-        uvloop = None
+        uvloop = None  # type: ignore[assignment]
     if uvloop is not None and hasattr(uvloop, "run"):
         uvloop.run(run())
     else:
