@@ -5,21 +5,12 @@ in orderpay rests on it.  :class:`FaultProxy` sits between the service (or a tes
 ``stripe.StripeClient``) and an upstream such as localstripe or :mod:`tests.support.stripe_stub`
 and plays the two things the upstream lacks:
 
-* **Stripe's idempotency layer** (on by default; :mod:`tests.support.stripe_idempotency`,
-  the one the Stripe stub plays too).  For a ``POST`` carrying
-  ``Idempotency-Key``, scoped by (``Authorization``, ``Stripe-Account``, key):
-
-  - the first request is forwarded; once upstream has *answered*, its response (status, body,
-    content type and upstream's non hop-by-hop headers) is saved, whatever the status
-    (Stripe saves 4xx/5xx results too);
-  - a repeat with the same method, path and parameters is answered from the saved response,
-    with ``Idempotent-Replayed: true``, without touching upstream;
-  - the same key with another path or other parameters gets ``400``
-    ``{"error": {"type": "idempotency_error", ...}}`` (parameters are compared as the sorted
-    multiset of form pairs, so key order does not matter);
-  - a repeat while the first is still in flight gets ``409``
-    ``{"error": {"type": "idempotency_error", "code": "idempotency_key_in_use", ...}}``;
-  - if upstream never answered (unreachable: the proxy answers ``502``) nothing is saved.
+* **Stripe's idempotency layer** (on by default): :mod:`tests.support.stripe_idempotency`,
+  the one the Stripe stub plays too.  The first ``POST`` under an ``Idempotency-Key`` is
+  forwarded and upstream's answer (status, body, non hop-by-hop headers) saved; a repeat gets
+  it replayed with ``Idempotent-Replayed: true`` without touching upstream, or ``400``/``409``
+  ``idempotency_error``.  If upstream never answered (unreachable: the proxy answers ``502``)
+  nothing is saved.
 
 * **Faults**, programmed from the test with :meth:`FaultProxy.add_fault`.  A fault models the
   *network between the client and Stripe*: a fault "before" means Stripe (the idempotency
