@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from orderpay.api.forms import FormDecodeError, FormTooDeep, decode_form
 from orderpay.errors import (
     BadRequest,
     Conflict,
+    Field,
     OrderpayError,
     PayloadTooLarge,
     Unprocessable,
@@ -244,6 +246,52 @@ def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 def pointer_token(name: str) -> str:
     """A member name as a JSON Pointer reference token (RFC 6901): `~` is `~0`, `/` is `~1`."""
     return name.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_of(field: Field, *, relationships: Collection[str]) -> str:
+    """Where a field of the request's resource is in its document: a relationship under
+    `/data/relationships`, anything else under `/data/attributes` (`()`: the attributes
+    together). JSON:API gives attributes and relationships one namespace, so the field's
+    name says which it is once the resource's relationships are known."""
+    path = (field,) if isinstance(field, str) else field
+    base = "/data/relationships" if path and path[0] in relationships else "/data/attributes"
+    return base + "".join(
+        f"/{pointer_token(step) if isinstance(step, str) else step}" for step in path
+    )
+
+
+def locate(error: OrderpayError, *, relationships: Collection[str]) -> OrderpayError:
+    """The error (and those it carries) with a `source.pointer` for each one a service raised
+    about a field of the request's resource."""
+    for each in error.all_errors():
+        if each.pointer is None and each.field is not None:
+            each.pointer = pointer_of(each.field, relationships=relationships)
+    return error
+
+
+class fields_as_pointers:
+    """`with fields_as_pointers(relationships=("business",)): <call the service>`: a domain
+    error escaping the block that names a `field` of the request's resource is answered with
+    its JSON pointer (errors.py: services know fields, not documents). The feature's
+    schemas.py says which of its fields are relationships."""
+
+    __slots__ = ("relationships",)
+
+    def __init__(self, *, relationships: Collection[str] = ()):
+        self.relationships = relationships
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        if isinstance(exc, OrderpayError):
+            locate(exc, relationships=self.relationships)
+        return False
 
 
 def _type_names(singular: str) -> set[str]:

@@ -20,7 +20,6 @@ from orderpay.refunds import repository as refunds_repository
 class OrderLine:
     product_id: int
     quantity: int
-    pointer: str
 
 
 @dataclass(frozen=True)
@@ -41,19 +40,20 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
         if new.business_id is not None:
             business = await businesses_repository.by_id(conn, new.business_id)
         if business is None:
-            raise NotFound("No such business.", pointer="/data/relationships/business")
+            raise NotFound("No such business.", field="business")
         products = await businesses_repository.products_by_ids(
             conn, sorted({line.product_id for line in new.lines})
         )
         element_rows = []
-        for line in new.lines:
+        # A line's place in `lines` is its element's in the request (an error names it).
+        for index, line in enumerate(new.lines):
             product = products.get(line.product_id)
             if product is None or product.business_id != business.id:
                 raise Unprocessable(
                     f"Product {line.product_id} is not on this business's menu.",
                     code="unknown_product",
                     title="Unknown product",
-                    pointer=f"{line.pointer}/product_id",
+                    field=("elements", index, "product_id"),
                 )
             element_rows.append(
                 {
@@ -75,7 +75,7 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
                 f"charge); this one's would be {total}.",
                 code="invalid_order_total",
                 title="Invalid order total",
-                pointer="/data/attributes",
+                field=(),  # the elements and the shipping together
             )
         order = await repository.insert_order(
             conn,

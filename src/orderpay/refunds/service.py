@@ -29,6 +29,7 @@ from orderpay.payments.states import state_after_refunds
 from orderpay.refunds import repository
 from orderpay.refunds.models import RefundState
 from orderpay.settings import Settings
+from orderpay.stripe_errors import StripeErrorAnswers, stripe_error_to_http
 from orderpay.stripe_gateway import (
     METADATA_REFUND_ID,
     CardDeclined,
@@ -70,14 +71,19 @@ class RefundRefused(Unprocessable):
     title = "Refund refused by Stripe"
 
 
-def _refund_pending(settings: Settings) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Stripe could not be reached; the refund is pending and will be finished. Retry with "
-        "the same Idempotency-Key, or follow the payment.",
-        code="refund_pending",
-        title="Refund pending",
-        headers={"Retry-After": str(settings.retry_after_seconds)},
-    )
+# A refund Stripe refuses (declined or rejected) is recorded failed and answered 422 with
+# Stripe's code; one Stripe does not answer stays pending, 503, to be finished by a retry.
+SEND_FAILURES = StripeErrorAnswers(
+    unavailable_detail="Stripe could not be reached; the refund is pending and will be "
+    "finished. Retry with the same Idempotency-Key, or follow the payment.",
+    unavailable_code="refund_pending",
+    unavailable_title="Refund pending",
+    refused_code="refund_failed",
+    refused_title=RefundRefused.title,
+    refused_with_stripe_code=True,
+    refused_error=RefundRefused,
+    declined="refused",
+)
 
 
 class RefundService:
@@ -106,7 +112,7 @@ class RefundService:
             if idempotency_key_id is not None:
                 earlier = await repository.by_idempotency_key(conn, idempotency_key_id)
         if row is None or not member:
-            raise NotFound("No such payment.", pointer="/data/relationships/payment")
+            raise NotFound("No such payment.", field="payment")
         refund = earlier or await self._reserve(
             payment_id=row.id,
             amount_cents=amount_cents,
@@ -173,7 +179,7 @@ class RefundService:
                     f"At most {balance} can still be refunded.",
                     code="refund_exceeds_balance",
                     title="Refund exceeds balance",
-                    pointer="/data/attributes/amount_cents",
+                    field="amount_cents",
                 )
             if amount <= 0:
                 raise Conflict(
@@ -223,9 +229,13 @@ class RefundService:
             await self._record(
                 refund_id=refund.id, state=R.FAILED, stripe_refund_id=None, from_states=(R.PENDING,)
             )
-            raise RefundRefused(exc.message, code=exc.code or "refund_failed") from None
-        except (StripeUnavailable, TimeoutError):
-            raise _refund_pending(self.settings) from None
+            raise stripe_error_to_http(
+                exc, SEND_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
+            ) from None
+        except (StripeUnavailable, TimeoutError) as exc:
+            raise stripe_error_to_http(
+                exc, SEND_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
+            ) from None
         return await self._record(
             refund_id=refund.id,
             state=FROM_STRIPE.get(stripe_refund.status, R.PENDING),
