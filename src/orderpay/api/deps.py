@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
@@ -79,7 +79,7 @@ class authenticated_refusals:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if exc_type is not None and issubclass(exc_type, Exception):
             async with services_of(self.request).db.connect() as conn:
                 await authenticate(conn, token_hash=self.token_hash)  # 401 if unknown

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncGenerator, Collection, Iterable
+from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -117,6 +118,7 @@ def _too_deep() -> BadRequest:
 def _deeper_than(node: Any, levels: int) -> bool:
     """Whether `node` nests more than `levels` levels of objects and arrays (recursion
     bounded by `levels`)."""
+    children: Iterable[Any]
     if isinstance(node, dict):
         children = node.values()
     elif isinstance(node, list):
@@ -148,10 +150,11 @@ def _decoded_json(body: bytes) -> Any:
     return document
 
 
-def _nul_path(node: Any) -> list | None:
+def _nul_path(node: Any) -> list[str | int] | None:
     """The path to the first member name or text holding U+0000, if any."""
     if isinstance(node, str):
         return [] if "\x00" in node else None
+    items: Iterable[tuple[Any, Any]]
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):
@@ -216,7 +219,7 @@ def _utf8_form(content_type: str) -> None:
 async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str]]:
     _utf8_form(request.headers.get("content-type", ""))
 
-    async def stream():
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
@@ -231,7 +234,7 @@ async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str
     return pairs
 
 
-def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+def _decoded_form(pairs: list[tuple[str, str]]) -> Any:
     try:
         document = decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
     except FormTooDeep:
@@ -288,7 +291,7 @@ class fields_as_pointers:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if isinstance(exc, OrderpayError):
             locate(exc, relationships=self.relationships)
         return False
@@ -324,7 +327,7 @@ def resource(
     if not isinstance(relationships, dict):
         raise _invalid_document("`data.relationships` must be an object.", "/data/relationships")
     allowed = set(allowed)
-    unknown = [
+    unknown: list[OrderpayError] = [
         Unprocessable(
             f"Unknown attribute {name!r}.",
             code="unknown_attribute",
@@ -428,7 +431,7 @@ def error_document(error: OrderpayError) -> dict[str, Any]:
     return {"errors": [e.to_json() for e in error.all_errors()]}
 
 
-def isoformat(value) -> str | None:
+def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat().replace("+00:00", "Z")

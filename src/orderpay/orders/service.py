@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database
@@ -14,6 +15,7 @@ from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders import repository
 from orderpay.payments import repository as payments_repository
 from orderpay.refunds import repository as refunds_repository
+from orderpay.refunds.service import RefundService
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,9 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
     return order, elements
 
 
-async def _visible_order(conn, *, user_id: int, order_id: int | None) -> tuple[Row, bool]:
+async def _visible_order(
+    conn: AsyncConnection, *, user_id: int, order_id: int | None
+) -> tuple[Row, bool]:
     """(order, caller is a member of its business); 404 when the caller may not see it."""
     order = await repository.by_id(conn, order_id) if order_id is not None else None
     if order is None:
@@ -113,7 +117,9 @@ async def get_order(db: Database, *, user_id: int, order_id: int | None) -> tupl
     return order, elements
 
 
-async def list_orders(db: Database, *, user_id: int, limit: int, offset: int):
+async def list_orders(
+    db: Database, *, user_id: int, limit: int, offset: int
+) -> tuple[int, list[tuple[Row, list[Row]]]]:
     async with db.connect() as conn:
         total = await repository.count_visible(conn, user_id=user_id)
         rows = await repository.visible(conn, user_id=user_id, limit=limit, offset=offset)
@@ -135,13 +141,13 @@ async def order_payments(
 
 async def reject_order(
     db: Database,
-    refunds,
+    refunds: RefundService,
     *,
     user_id: int,
     order_id: int | None,
     reject_reason: str,
     other_rejection_reason: str | None,
-):
+) -> tuple[Row, list[Row]]:
     """A member of the business rejects the order; a paid order is refunded in full first,
     so an order is never `rejected` while we still hold the customer's money."""
     async with db.connect() as conn:
@@ -154,8 +160,8 @@ async def reject_order(
                 code="order_not_rejectable",
                 title="Order not rejectable",
             )
-        live = await payments_repository.live_payment_state(conn, order_id=order.id)
-    if live in ("processing", "requires_action"):
+        live_state = await payments_repository.live_payment_state(conn, order_id=order.id)
+    if live_state in ("processing", "requires_action"):
         raise Conflict(
             "A payment of this order is in progress; try again once it is settled.",
             code="payment_in_progress",

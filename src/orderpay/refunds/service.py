@@ -86,6 +86,14 @@ SEND_FAILURES = StripeErrorAnswers(
 )
 
 
+def _existing(row: Row | None, what: str) -> Row:
+    """A row the schema guarantees (a refund's payment, a refund this service just read):
+    its absence is a bug, not an answer."""
+    if row is None:
+        raise LookupError(f"{what} does not exist")
+    return row
+
+
 class RefundService:
     def __init__(self, *, db: Database, gateway: StripeGateway, settings: Settings):
         self.db = db
@@ -136,7 +144,7 @@ class RefundService:
         """Reserves whatever of the payment is neither refunded nor pending, then sends every
         pending refund of it. Raises ServiceUnavailable while Stripe cannot be reached."""
         async with self.db.transaction() as conn:
-            payment = await repository.lock_payment(conn, payment_id)
+            payment = _existing(await repository.lock_payment(conn, payment_id), "payment")
             balance = await repository.unreserved(conn, payment)
             if balance > 0:
                 await repository.insert_refund(
@@ -163,7 +171,7 @@ class RefundService:
         idempotency_key_id: int | None,
     ) -> Row:
         async with self.db.transaction() as conn:
-            payment = await repository.lock_payment(conn, payment_id)
+            payment = _existing(await repository.lock_payment(conn, payment_id), "payment")
             # A fully refunded payment has a balance of 0: asking for more is
             # `refund_exceeds_balance` (API.md), asking for the default is "nothing left".
             if payment.state not in (*REFUNDABLE, PaymentState.REFUNDED) or payment.late_charge:
@@ -200,7 +208,7 @@ class RefundService:
         """Sends a pending refund to Stripe under its own key (a resend is a replay) and
         records what Stripe answers; a refund no longer pending is returned as it is."""
         async with self.db.connect() as conn:
-            payment = await payments_repository.by_id(conn, refund.payment_id)
+            payment = _existing(await payments_repository.by_id(conn, refund.payment_id), "payment")
         if refund.state != R.PENDING:
             return refund, payment
         try:
@@ -253,8 +261,8 @@ class RefundService:
         """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
         amount and state from its succeeded refunds, all under the payment's row lock."""
         async with self.db.transaction() as conn:
-            refund = await repository.by_id(conn, refund_id)
-            payment = await repository.lock_payment(conn, refund.payment_id)
+            refund = _existing(await repository.by_id(conn, refund_id), "refund")
+            payment = _existing(await repository.lock_payment(conn, refund.payment_id), "payment")
             moved = await repository.transition(
                 conn,
                 refund_id=refund_id,
@@ -296,6 +304,7 @@ class RefundService:
                 payment = await payments_repository.by_id(conn, refund.payment_id)
         if (
             refund is None
+            or payment is None
             or refund.stripe_refund_id not in (None, stripe_refund.id)
             or refund.amount_cents != stripe_refund.amount
             or stripe_refund.payment_intent not in (None, payment.stripe_payment_intent_id)
