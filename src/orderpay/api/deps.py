@@ -169,8 +169,8 @@ async def checkout_service(request: Request) -> CheckoutService:
 TokenHash = Annotated[str, Depends(token_hash)]
 TokenHashOrCheckoutSession = Annotated[str, Depends(token_hash_or_checkout_session)]
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
-# Declared after the token (`token_hash: deps.TokenHash, key: deps.IdempotencyKey`): FastAPI
-# solves a handler's dependencies in order, and the token's is shared (solved once).
+# The key's dependency takes the token's (solved once per request, shared with the handler's):
+# a missing token is 401 before the key is looked at, a bad key from an unknown token 401 too.
 IdempotencyKey = Annotated[str | None, Depends(bearer_idempotency_key)]
 IdempotencyKeyOrCheckoutSession = Annotated[str | None, Depends(checkout_idempotency_key)]
 DB = Annotated[Database, Depends(database)]
