@@ -308,7 +308,8 @@ async def running_api(settings: Settings, stripe_url: str) -> AsyncIterator[Api]
         async with httpx.AsyncClient(
             transport=transport, base_url="http://orderpay.test", timeout=60
         ) as client:
-            api = Api(client, app.state.db, settings, stripe_url, app.state.gateway)
+            services = app.state.services
+            api = Api(client, services.db, settings, stripe_url, services.gateway)
             try:
                 yield api
             finally:

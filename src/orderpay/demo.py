@@ -29,7 +29,7 @@ async def seed(db: Database) -> dict:
         customer_id=customer_id,
         new=NewOrder(
             business_id=int(business["id"]),
-            lines=[OrderLine(int(pizza["id"]), 2, ""), OrderLine(int(tiramisu["id"]), 1, "")],
+            lines=[OrderLine(int(pizza["id"]), 2), OrderLine(int(tiramisu["id"]), 1)],
             shipping_cost_cents=300,
             notes="demo order",
         ),

@@ -1,12 +1,21 @@
 """Domain errors: each carries its HTTP status and stable machine-readable code.
 
-Services raise these and know nothing of HTTP; one handler (api/app.py) renders them as
+Services raise these and know nothing of HTTP: an error about one input of an operation
+names it as a `field` of the resource (`field="business"`,
+`field=("elements", 3, "product_id")`), and the HTTP layer turns that into the JSON:API
+`source.pointer` (api/documents.py, `fields_as_pointers`). Only the request parsers, which
+do read the document, give a `pointer` themselves. One handler (api/app.py) renders them as
 JSON:API error objects.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+# A field of the resource an operation acts on, by its name (an attribute or a
+# relationship), or a path into it (`("elements", 3, "product_id")`). `()` is the resource's
+# own values taken together (an order's total, made of its elements and shipping).
+Field = str | tuple[str | int, ...]
 
 
 class OrderpayError(Exception):
@@ -19,6 +28,7 @@ class OrderpayError(Exception):
         detail: str | None = None,
         *,
         pointer: str | None = None,
+        field: Field | None = None,
         code: str | None = None,
         title: str | None = None,
         status: int | None = None,
@@ -27,6 +37,7 @@ class OrderpayError(Exception):
     ):
         self.detail = detail or self.title
         self.pointer = pointer
+        self.field = field
         if code is not None:
             self.code = code
         if title is not None:

@@ -48,7 +48,7 @@ async def order_of(db: Database, user_id: int) -> int:
     order, _ = await create_order(
         db,
         customer_id=user_id,
-        new=NewOrder(int(business["id"]), [OrderLine(int(product["id"]), 1, "")], 300, None),
+        new=NewOrder(int(business["id"]), [OrderLine(int(product["id"]), 1)], 300, None),
     )
     return order.id
 

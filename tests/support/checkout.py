@@ -129,7 +129,7 @@ class Site:
             product = await create_product(
                 self.db, business_id=int(business["id"]), name=name, price_cents=price
             )
-            order_lines.append(OrderLine(int(product["id"]), quantity, ""))
+            order_lines.append(OrderLine(int(product["id"]), quantity))
         order, _ = await create_order(
             self.db,
             customer_id=int(customer.id),

@@ -54,8 +54,8 @@ async def seed_world(
             new=NewOrder(
                 business_id=int(business["id"]),
                 lines=[
-                    OrderLine(int(products[0]["id"]), 1, ""),
-                    OrderLine(int(products[1]["id"]), 1, ""),
+                    OrderLine(int(products[0]["id"]), 1),
+                    OrderLine(int(products[1]["id"]), 1),
                 ],
                 shipping_cost_cents=300,
                 notes=None,

@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
@@ -35,11 +39,16 @@ def render_error(error: OrderpayError) -> JSONAPIResponse:
     return JSONAPIResponse(error_document(error), status_code=error.status, headers=error.headers)
 
 
-async def _orderpay_error(_request: Request, exc: OrderpayError) -> Response:
-    return render_error(exc)
+# The handlers take `Exception` (Starlette's signature for them) and are registered for their
+# one class each (create_app): the casts say so.
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+async def _orderpay_error(_request: Request, exc: Exception) -> Response:
+    return render_error(cast(OrderpayError, exc))
+
+
+async def _http_error(request: Request, exception: Exception) -> Response:
+    exc = cast(StarletteHTTPException, exception)
     codes = {404: "not_found", 405: "method_not_allowed"}
     error = OrderpayError(
         str(exc.detail),
@@ -67,7 +76,8 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+async def _validation_error(_request: Request, exception: Exception) -> Response:
+    exc = cast(RequestValidationError, exception)
     first = exc.errors()[0] if exc.errors() else {}
     return render_error(
         BadRequest(str(first.get("msg", "Invalid request")), code="invalid_request")
@@ -79,13 +89,13 @@ class RequestContextMiddleware:
     unexpected exception becomes a JSON:API 500 with no stack trace (the trace goes to the
     log with the request id)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = None
+        request_id: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value[:200]
@@ -96,7 +106,7 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
@@ -148,40 +158,37 @@ class RequestContextMiddleware:
 
 # (method, route template, status) -> the two labelled metrics: prometheus_client's
 # labels() takes a lock and builds its key on every call. Bounded: routes are templates.
-_request_metrics: dict[tuple[str, str, int], tuple] = {}
+_request_metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(
             settings.database_url, settings.database_pool_size, settings.database_max_overflow
         )
         async with db.connect() as conn:
             # Read once: the installation id never changes (it names this database in Stripe).
             gateway = StripeGateway(settings, installation_id=await installation_id(conn))
-        app.state.settings = settings
-        app.state.db = db
-        app.state.gateway = gateway
-        app.state.payments = PaymentService(db=db, gateway=gateway, settings=settings)
-        app.state.cards = CardService(db=db, gateway=gateway, settings=settings)
-        app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
-        app.state.webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
-        app.state.checkout = CheckoutService(db=db, settings=settings)
-        # Typed, for handlers' dependencies (api/deps.py); the attributes above are being
-        # retired in favour of it.
-        app.state.services = AppServices(
+        services = AppServices(
             settings=settings,
             db=db,
             gateway=gateway,
-            payments=app.state.payments,
-            cards=app.state.cards,
-            refunds=app.state.refunds,
-            webhooks=app.state.webhooks,
-            checkout=app.state.checkout,
+            payments=PaymentService(db=db, gateway=gateway, settings=settings),
+            cards=CardService(db=db, gateway=gateway, settings=settings),
+            refunds=RefundService(db=db, gateway=gateway, settings=settings),
+            webhooks=WebhookService(db=db, gateway=gateway, settings=settings),
+            checkout=CheckoutService(db=db, settings=settings),
         )
+        # What every handler's dependencies read (api/deps.py): the one attribute.
+        app.state.services = services
+        # Still read directly until payments/ moves to deps.Payments (issue 12, its split):
+        # payments/endpoints.py reads `app.state.payments`. `db` and `settings` go with it.
+        app.state.payments = services.payments
+        app.state.db = db
+        app.state.settings = settings
         try:
             yield
         finally:

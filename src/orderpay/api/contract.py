@@ -18,9 +18,10 @@ What the parsers accept, beyond the obvious (and so what the schemas allow):
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.config import JsonDict
 
 from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders.models import ORDER_STATES, REJECT_REASONS
@@ -102,6 +103,31 @@ def integer_or_text(lo: int, hi: int, description: str) -> Any:
     return Annotated[int | str, WithJsonSchema(schema)]
 
 
+# Field types built from the models' own lists and limits. Pydantic reads the real ones (the
+# `else`), whose enumerations and JSON Schema are the contract; mypy, which cannot read a
+# type made at run time, the plain Python types they validate to.
+if TYPE_CHECKING:
+    Quantity: TypeAlias = int | str
+    ShippingCents: TypeAlias = int | str
+    RefundCents: TypeAlias = int | str
+    RejectReason: TypeAlias = str
+    RefundReason: TypeAlias = str
+    PaymentStateName: TypeAlias = str
+    OrderStateName: TypeAlias = str
+    RefundStateName: TypeAlias = str
+else:
+    Quantity = integer_or_text(1, 99, "How many, from 1 to 99.")
+    ShippingCents = integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0).")
+    RefundCents = integer_or_text(
+        1, MAX_CHARGE_CENTS, "How much to refund, in minor units; default: all that is left."
+    )
+    RejectReason = Literal[REJECT_REASONS]
+    RefundReason = Literal[REFUND_REASONS]
+    PaymentStateName = Literal[PAYMENT_STATES]
+    OrderStateName = Literal[ORDER_STATES]
+    RefundStateName = Literal[tuple(RefundState)]
+
+
 def _nullable(annotation: Any, description: str) -> Any:
     """`annotation` or `null` (null is read as absent)."""
     return Annotated[annotation | None, Field(description=description)]
@@ -123,7 +149,7 @@ class _Closed(BaseModel):
 # Two forms each (API.md, Conventions): JSON:API's `{"data": {"type": …, "id": …}}` and the
 # original documentation's flat `{"type": …, "id": …}`; the type singular or plural, or left out.
 
-_NOT_LINKAGE = {"not": {"required": ["data"]}}
+_NOT_LINKAGE: JsonDict = {"not": {"required": ["data"]}}
 
 
 class OrderIdentifier(_Open):
@@ -175,7 +201,7 @@ class PaymentLinkage(_Open):
 
 # -- Create Payment -----------------------------------------------------------------------------
 
-_ONE_SOURCE = {
+_ONE_SOURCE: JsonDict = {
     "oneOf": [
         {"required": ["stripe_token"], "properties": {"stripe_token": {"type": "string"}}},
         {
@@ -268,7 +294,7 @@ class OrderElementRequest(_Closed):
         str | int,
         Field(description="A product of the order's business (its `id`).", examples=["3"]),
     ]
-    quantity: integer_or_text(1, 99, "How many, from 1 to 99.")
+    quantity: Quantity
 
 
 class CreateOrderAttributes(_Closed):
@@ -278,9 +304,7 @@ class CreateOrderAttributes(_Closed):
         description="The order's lines (1 to 100). Prices come from the business's products, "
         "never from the client.",
     )
-    shipping_cost_cents: (
-        integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0).") | None
-    ) = None
+    shipping_cost_cents: ShippingCents | None = None
     notes: str | None = Field(
         None, max_length=MAX_NOTES, description="For the kitchen.", examples=["no onions"]
     )
@@ -304,7 +328,7 @@ class CreateOrderRequest(_Open):
 
 # -- Reject Order -----------------------------------------------------------------------------
 
-_OTHER_NEEDS_A_REASON = {
+_OTHER_NEEDS_A_REASON: JsonDict = {
     "if": {"required": ["reject_reason"], "properties": {"reject_reason": {"const": "other"}}},
     "then": {
         "required": ["other_rejection_reason"],
@@ -318,7 +342,7 @@ class RejectOrderAttributes(_Closed):
 
     model_config = ConfigDict(json_schema_extra=_OTHER_NEEDS_A_REASON)
 
-    reject_reason: Literal[REJECT_REASONS] = Field(description="Why the business rejects it.")
+    reject_reason: RejectReason = Field(description="Why the business rejects it.")
     other_rejection_reason: str | None = Field(
         None, max_length=MAX_NOTES, description="Required when `reject_reason` is `other`."
     )
@@ -342,13 +366,8 @@ class RejectOrderRequest(_Open):
 
 
 class CreateRefundAttributes(_Closed):
-    amount_cents: (
-        integer_or_text(
-            1, MAX_CHARGE_CENTS, "How much to refund, in minor units; default: all that is left."
-        )
-        | None
-    ) = None
-    reason: Literal[REFUND_REASONS] | None = Field(None, description="Stripe's refund reason.")
+    amount_cents: RefundCents | None = None
+    reason: RefundReason | None = Field(None, description="Stripe's refund reason.")
 
 
 class CreateRefundRelationships(_Open):
@@ -397,7 +416,7 @@ class SelfLink(BaseModel):
 
 
 class PaymentAttributes(BaseModel):
-    state: Literal[PAYMENT_STATES] = Field(
+    state: PaymentStateName = Field(
         description="`processing` (Stripe has not answered: settled later), `requires_action` "
         "(3-D Secure: finish it with Stripe.js and `client_secret`), `succeeded`, `failed`, "
         "`canceled`, `partially_refunded`, `refunded`, `disputed`."
@@ -447,16 +466,14 @@ class OrderElement(BaseModel):
 
 
 class OrderAttributes(BaseModel):
-    state: Literal[ORDER_STATES] = Field(
-        description="`pending_payment` → `paid` → `rejected` (refunded)."
-    )
+    state: OrderStateName = Field(description="`pending_payment` → `paid` → `rejected` (refunded).")
     currency: str = Field(examples=["eur"])
     elements: list[OrderElement]
     subtotal_cents: int
     shipping_cost_cents: int
     total_cents: int
     notes: str | None
-    reject_reason: Literal[REJECT_REASONS] | None
+    reject_reason: RejectReason | None
     other_rejection_reason: str | None
     created_at: Timestamp
 
@@ -514,7 +531,7 @@ class CardDocument(BaseModel):
 
 
 class RefundAttributes(BaseModel):
-    state: Literal[tuple(RefundState)] = Field(
+    state: RefundStateName = Field(
         description="Stripe's: `pending` → `succeeded` | `failed` | `canceled`; only succeeded "
         "refunds count in the payment's `refunded_cents`."
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Annotated, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
@@ -42,7 +42,7 @@ async def token_hash_or_checkout_session(request: Request) -> str:
     cross-site checks (checkout/auth.py). A bearer request costs nothing more."""
     header = request.headers.get("authorization")
     if not header:
-        return await checkout_auth.session_token_hash(request)
+        return await checkout_auth.session_token_hash(request, services_of(request).checkout)
     return _bearer_hash(header)
 
 
@@ -79,7 +79,7 @@ class authenticated_refusals:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> Literal[False]:
         if exc_type is not None and issubclass(exc_type, Exception):
             async with services_of(self.request).db.connect() as conn:
                 await authenticate(conn, token_hash=self.token_hash)  # 401 if unknown
@@ -87,7 +87,23 @@ class authenticated_refusals:
 
 
 async def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header, checked; for a handler that reads it itself inside its
+    own `authenticated_refusals` (Create Payment calls it directly)."""
     return validate_key(request.headers.get("idempotency-key"))
+
+
+async def bearer_idempotency_key(request: Request, token_hash: TokenHash) -> str | None:
+    """`IdempotencyKey`: a bad key is refused like a bad body, 401 for an unknown caller."""
+    async with authenticated_refusals(request, token_hash):
+        return validate_key(request.headers.get("idempotency-key"))
+
+
+async def checkout_idempotency_key(
+    request: Request, token_hash: TokenHashOrCheckoutSession
+) -> str | None:
+    """`IdempotencyKeyOrCheckoutSession`: the same, for the endpoints the checkout page calls."""
+    async with authenticated_refusals(request, token_hash):
+        return validate_key(request.headers.get("idempotency-key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +169,10 @@ async def checkout_service(request: Request) -> CheckoutService:
 TokenHash = Annotated[str, Depends(token_hash)]
 TokenHashOrCheckoutSession = Annotated[str, Depends(token_hash_or_checkout_session)]
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
-IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+# The key's dependency takes the token's (solved once per request, shared with the handler's):
+# a missing token is 401 before the key is looked at, a bad key from an unknown token 401 too.
+IdempotencyKey = Annotated[str | None, Depends(bearer_idempotency_key)]
+IdempotencyKeyOrCheckoutSession = Annotated[str | None, Depends(checkout_idempotency_key)]
 DB = Annotated[Database, Depends(database)]
 Gateway = Annotated[StripeGateway, Depends(gateway)]
 AppSettings = Annotated[Settings, Depends(settings)]

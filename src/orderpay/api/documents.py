@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncGenerator, Collection, Iterable
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import orjson
@@ -24,6 +26,7 @@ from orderpay.api.forms import FormDecodeError, FormTooDeep, decode_form
 from orderpay.errors import (
     BadRequest,
     Conflict,
+    Field,
     OrderpayError,
     PayloadTooLarge,
     Unprocessable,
@@ -115,6 +118,7 @@ def _too_deep() -> BadRequest:
 def _deeper_than(node: Any, levels: int) -> bool:
     """Whether `node` nests more than `levels` levels of objects and arrays (recursion
     bounded by `levels`)."""
+    children: Iterable[Any]
     if isinstance(node, dict):
         children = node.values()
     elif isinstance(node, list):
@@ -146,10 +150,11 @@ def _decoded_json(body: bytes) -> Any:
     return document
 
 
-def _nul_path(node: Any) -> list | None:
+def _nul_path(node: Any) -> list[str | int] | None:
     """The path to the first member name or text holding U+0000, if any."""
     if isinstance(node, str):
         return [] if "\x00" in node else None
+    items: Iterable[tuple[Any, Any]]
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):
@@ -214,7 +219,7 @@ def _utf8_form(content_type: str) -> None:
 async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str]]:
     _utf8_form(request.headers.get("content-type", ""))
 
-    async def stream():
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
@@ -229,7 +234,7 @@ async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str
     return pairs
 
 
-def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+def _decoded_form(pairs: list[tuple[str, str]]) -> Any:
     try:
         document = decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
     except FormTooDeep:
@@ -244,6 +249,52 @@ def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 def pointer_token(name: str) -> str:
     """A member name as a JSON Pointer reference token (RFC 6901): `~` is `~0`, `/` is `~1`."""
     return name.replace("~", "~0").replace("/", "~1")
+
+
+def pointer_of(field: Field, *, relationships: Collection[str]) -> str:
+    """Where a field of the request's resource is in its document: a relationship under
+    `/data/relationships`, anything else under `/data/attributes` (`()`: the attributes
+    together). JSON:API gives attributes and relationships one namespace, so the field's
+    name says which it is once the resource's relationships are known."""
+    path = (field,) if isinstance(field, str) else field
+    base = "/data/relationships" if path and path[0] in relationships else "/data/attributes"
+    return base + "".join(
+        f"/{pointer_token(step) if isinstance(step, str) else step}" for step in path
+    )
+
+
+def locate(error: OrderpayError, *, relationships: Collection[str]) -> OrderpayError:
+    """The error (and those it carries) with a `source.pointer` for each one a service raised
+    about a field of the request's resource."""
+    for each in error.all_errors():
+        if each.pointer is None and each.field is not None:
+            each.pointer = pointer_of(each.field, relationships=relationships)
+    return error
+
+
+class fields_as_pointers:
+    """`with fields_as_pointers(relationships=("business",)): <call the service>`: a domain
+    error escaping the block that names a `field` of the request's resource is answered with
+    its JSON pointer (errors.py: services know fields, not documents). The feature's
+    schemas.py says which of its fields are relationships."""
+
+    __slots__ = ("relationships",)
+
+    def __init__(self, *, relationships: Collection[str] = ()):
+        self.relationships = relationships
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> Literal[False]:
+        if isinstance(exc, OrderpayError):
+            locate(exc, relationships=self.relationships)
+        return False
 
 
 def _type_names(singular: str) -> set[str]:
@@ -276,7 +327,7 @@ def resource(
     if not isinstance(relationships, dict):
         raise _invalid_document("`data.relationships` must be an object.", "/data/relationships")
     allowed = set(allowed)
-    unknown = [
+    unknown: list[OrderpayError] = [
         Unprocessable(
             f"Unknown attribute {name!r}.",
             code="unknown_attribute",
@@ -380,7 +431,7 @@ def error_document(error: OrderpayError) -> dict[str, Any]:
     return {"errors": [e.to_json() for e in error.all_errors()]}
 
 
-def isoformat(value) -> str | None:
+def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat().replace("+00:00", "Z")

@@ -97,9 +97,10 @@ def _finish(node: Any) -> Any:
     return node
 
 
-def decode_form(pairs: list[tuple[str, Any]], *, max_depth: int) -> dict[str, Any]:
+def decode_form(pairs: list[tuple[str, Any]], *, max_depth: int) -> Any:
     """The document the pairs stand for; FormDecodeError (FormTooDeep for a key naming more
-    than `max_depth` levels, the document itself included) when they stand for none."""
+    than `max_depth` levels, the document itself included) when they stand for none. Like
+    decoded JSON, not always an object: keys that are all indexes (`0=…&1=…`) are a list."""
     document: dict[str, Any] = {}
     for key, value in pairs:
         _insert(document, _split_key(key, max_depth), value, key)

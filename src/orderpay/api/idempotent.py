@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Request
 from starlette.responses import Response
 
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE
+from orderpay.db import Database
 from orderpay.idempotency.service import (
     IdempotencyRequest,
     StoredResponse,
     request_hash,
     run_idempotent,
 )
+from orderpay.settings import Settings
 from orderpay.users.service import CurrentUser
 
 
@@ -37,7 +38,8 @@ def stored_response(
 
 
 async def run_once(
-    request: Request,
+    db: Database,
+    settings: Settings,
     *,
     endpoint: str,
     token_hash: str,
@@ -45,9 +47,10 @@ async def run_once(
     document: dict[str, Any],
     work: Callable[[CurrentUser, int | None], Awaitable[StoredResponse]],
 ) -> Response:
-    settings = request.app.state.settings
+    """`work(user, key_id)` at most once per Idempotency-Key, the caller authenticated in the
+    key's own transaction (idempotency/service.py), and its answer as a response."""
     stored, replayed = await run_idempotent(
-        request.app.state.db,
+        db,
         token_hash=token_hash,
         endpoint=endpoint,
         request=idempotency_request(idempotency_key, document),

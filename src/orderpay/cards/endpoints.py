@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import orjson
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.engine import Row
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderpay.api import contract, deps
-from orderpay.api.documents import (
-    JSONAPIResponse,
-    isoformat,
-    parse_id,
-    read_document,
-    resource,
-)
+from orderpay.api.documents import JSONAPIResponse, fields_as_pointers, parse_id, read_document
 from orderpay.api.idempotent import run_once
 from orderpay.api.openapi import DECLINED, Body, Success, form_schema, operation, text
 from orderpay.api.pagination import list_document, page
-from orderpay.errors import Unprocessable
+from orderpay.cards import schemas
+from orderpay.cards.schemas import STRIPE_TOKEN, card_resource
 from orderpay.idempotency.service import StoredResponse
-from orderpay.users import service as users_service
+from orderpay.users.service import CurrentUser
 
 router = APIRouter(tags=["cards"])
-
-# What Stripe.js gives: a PaymentMethod, card token or Source id (Stripe's ids are ASCII
-# letters, digits and `_`). Checked before Stripe is asked: the token is part of the
-# Idempotency-Key sent with the attach, where a control character failed the request.
-STRIPE_TOKEN = re.compile(r"(pm|tok|src)_[A-Za-z0-9_]{1,250}")
 
 # -- the contract (api/openapi.py) -------------------------------------------------------------
 
@@ -133,49 +119,32 @@ DELETE_CARD = operation(
 )
 
 
-def card_resource(card: Row) -> dict[str, Any]:
-    return {
-        "type": "cards",
-        "id": str(card.id),
-        "attributes": {
-            "stripe_payment_method_id": card.stripe_payment_method_id,
-            "brand": card.brand,
-            "last4": card.last4,
-            "exp_month": card.exp_month,
-            "exp_year": card.exp_year,
-            "created_at": isoformat(card.created_at),
-        },
-        "links": {"self": f"/api/v1/cards/{card.id}"},
-    }
-
-
 @router.post("/cards", status_code=201, **SAVE_CARD)
 async def save_card(
-    request: Request, token_hash: str = Depends(deps.token_hash_or_checkout_session)
+    request: Request,
+    token_hash: deps.TokenHashOrCheckoutSession,
+    idempotency_key: deps.IdempotencyKeyOrCheckoutSession,
+    cards: deps.Cards,
+    db: deps.DB,
+    settings: deps.AppSettings,
 ) -> Response:
     """Saves a card for the customer (a Card record): pay with its
     `stripe_payment_method_id` later. A card Stripe declines when it is attached is `402`
     with Stripe's decline code; saving the same PaymentMethod twice returns the card (`200`)."""
+    # The request is read here only for its body.
     async with deps.authenticated_refusals(request, token_hash):
-        idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)
-        attributes, _ = resource(document, "cards", ("stripe_token",))
-        token = attributes.get("stripe_token")
-        if not isinstance(token, str) or not STRIPE_TOKEN.fullmatch(token):
-            raise Unprocessable(
-                "stripe_token is a Stripe PaymentMethod id (pm_…).",
-                code="missing_payment_source" if token is None else "invalid_payment_source",
-                pointer="/data/attributes/stripe_token",
-            )
-    cards = request.app.state.cards
+        token = schemas.parse_save(document)
 
-    async def work(user, _key_id):
-        card, created = await cards.save(user=user, stripe_token=token)
+    async def work(user: CurrentUser, _key_id: int | None) -> StoredResponse:
+        with fields_as_pointers(relationships=schemas.RELATIONSHIPS):
+            card, created = await cards.save(user=user, stripe_token=token)
         body = orjson.dumps({"data": card_resource(card)})
         return StoredResponse(201 if created else 200, body, f"/api/v1/cards/{card.id}")
 
     return await run_once(
-        request,
+        db,
+        settings,
         endpoint="cards",
         token_hash=token_hash,
         idempotency_key=idempotency_key,
@@ -186,24 +155,17 @@ async def save_card(
 
 @router.get("/cards", **LIST_CARDS)
 async def list_cards(
-    request: Request, token_hash: str = Depends(deps.token_hash)
+    request: Request, user: deps.CurrentUser, cards: deps.Cards
 ) -> JSONAPIResponse:
     """The caller's saved cards (Card records)."""
-    async with request.app.state.db.connect() as conn:
-        user = await users_service.authenticate(conn, token_hash=token_hash)
+    # The request: its page parameters and its URL, for the links.
     paging = await page(request)  # once the caller is known: an anonymous one gets 401
-    total, rows = await request.app.state.cards.list(
-        user=user, limit=paging.size, offset=paging.offset
-    )
+    total, rows = await cards.list(user=user, limit=paging.size, offset=paging.offset)
     return JSONAPIResponse(list_document(request, paging, total, [card_resource(r) for r in rows]))
 
 
 @router.delete("/cards/{card_id}", status_code=204, **DELETE_CARD)
-async def delete_card(
-    card_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
-) -> Response:
+async def delete_card(card_id: str, user: deps.CurrentUser, cards: deps.Cards) -> Response:
     """Detaches the card in Stripe and forgets it: it can no longer pay."""
-    async with request.app.state.db.connect() as conn:
-        user = await users_service.authenticate(conn, token_hash=token_hash)
-    await request.app.state.cards.delete(user=user, card_id=parse_id(card_id))
+    await cards.delete(user=user, card_id=parse_id(card_id))
     return Response(status_code=204)

@@ -9,11 +9,29 @@ from sqlalchemy.exc import IntegrityError
 
 from orderpay.cards import repository
 from orderpay.db import Database
-from orderpay.errors import NotFound, PaymentDeclined, ServiceUnavailable, Unprocessable
+from orderpay.errors import NotFound, Unprocessable
 from orderpay.settings import Settings
+from orderpay.stripe_errors import StripeErrorAnswers, stripe_error_to_http
 from orderpay.stripe_gateway import CardDeclined, StripeGateway, StripeRejected, StripeUnavailable
 from orderpay.users import service as users_service
 from orderpay.users.service import CurrentUser
+
+# The card is attached to the customer: a decline is 402, a refusal is the card's fault.
+SAVE_FAILURES = StripeErrorAnswers(
+    unavailable_detail="Stripe could not be reached; try again.",
+    unavailable_code="stripe_unavailable",
+    unavailable_title="Stripe unavailable",
+    refused_code="invalid_payment_source",
+    refused_field="stripe_token",
+)
+# A detach Stripe refuses is done already (see CardService.delete); none is declined.
+DELETE_FAILURES = StripeErrorAnswers(
+    unavailable_detail="Stripe could not be reached; the card is still saved. Try again.",
+    unavailable_code="stripe_unavailable",
+    unavailable_title="Stripe unavailable",
+    refused_code="invalid_payment_source",
+    declined="unavailable",
+)
 
 
 class CardService:
@@ -32,7 +50,7 @@ class CardService:
                 "This payment method cannot be saved.",
                 code="invalid_payment_source",
                 title="Invalid payment source",
-                pointer="/data/attributes/stripe_token",
+                field="stripe_token",
             )
         mine = next((card for card in existing if card.user_id == user.id), None)
         if mine is not None and not mine.detached:
@@ -54,21 +72,9 @@ class CardService:
                     snap = await self.gateway.attach_source(
                         customer_id=customer_id, token=stripe_token, idempotency_key=key
                     )
-        except CardDeclined as exc:
-            raise PaymentDeclined(exc.message, code=exc.code, title="Card declined") from None
-        except StripeRejected as exc:
-            raise Unprocessable(
-                exc.message,
-                code="invalid_payment_source",
-                title="Invalid payment source",
-                pointer="/data/attributes/stripe_token",
-            ) from None
-        except (StripeUnavailable, TimeoutError):
-            raise ServiceUnavailable(
-                "Stripe could not be reached; try again.",
-                code="stripe_unavailable",
-                title="Stripe unavailable",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+        except (CardDeclined, StripeRejected, StripeUnavailable, TimeoutError) as exc:
+            raise stripe_error_to_http(
+                exc, SAVE_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
             ) from None
         values = {
             "brand": snap.brand,
@@ -115,12 +121,9 @@ class CardService:
                 )
         except StripeRejected:
             pass  # already detached or gone in Stripe: it can no longer pay either way
-        except (StripeUnavailable, TimeoutError, CardDeclined):
-            raise ServiceUnavailable(
-                "Stripe could not be reached; the card is still saved. Try again.",
-                code="stripe_unavailable",
-                title="Stripe unavailable",
-                headers={"Retry-After": str(self.settings.retry_after_seconds)},
+        except (StripeUnavailable, TimeoutError, CardDeclined) as exc:
+            raise stripe_error_to_http(
+                exc, DELETE_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
             ) from None
         async with self.db.transaction() as conn:
             await repository.mark_detached(conn, card_id=card.id)

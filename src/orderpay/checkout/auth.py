@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 
+from orderpay.checkout.service import CheckoutService
 from orderpay.errors import OrderpayError, Unauthorized
 
 COOKIE = "orderpay_checkout"
@@ -52,13 +53,13 @@ def _check_same_origin(request: Request) -> None:
         raise CrossSiteRequest("A checkout session is accepted only from this origin.")
 
 
-async def session_token_hash(request: Request) -> str:
+async def session_token_hash(request: Request, checkout: CheckoutService) -> str:
     """The token hash of the checkout session's customer; 401 without a live session."""
     value = request.cookies.get(COOKIE)
     if value is None:
         raise Unauthorized("Send Authorization: Bearer <token>.")
     _check_same_origin(request)
-    session = await request.app.state.checkout.session(value)
+    session = await checkout.session(value)
     if session is None:
         raise Unauthorized(
             "The checkout session has expired; open the checkout link again.",

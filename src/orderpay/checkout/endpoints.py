@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, Response
 
+from orderpay.api import deps
 from orderpay.api.documents import parse_id
 from orderpay.checkout.auth import COOKIE
 from orderpay.checkout.service import CheckoutPage, CheckoutService
@@ -116,14 +118,13 @@ def _headers(settings: Settings) -> dict[str, str]:
     }
 
 
-def _html(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
+def _html(settings: Settings, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     body = _templates.get_template(template).render(local=settings.stripe_is_local, **context)
     return HTMLResponse(body, status_code=status, headers=_headers(settings))
 
 
-def _message(request: Request, status: int, title: str, text: str) -> HTMLResponse:
-    return _html(request, "message.html", status, title=title, text=text)
+def _message(settings: Settings, status: int, title: str, text: str) -> HTMLResponse:
+    return _html(settings, "message.html", status, title=title, text=text)
 
 
 def _minutes(seconds: int) -> str:
@@ -131,9 +132,9 @@ def _minutes(seconds: int) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _not_found(request: Request) -> HTMLResponse:
+def _not_found(settings: Settings) -> HTMLResponse:
     return _message(
-        request,
+        settings,
         404,
         "Order not found",
         "There is no order to pay at this address. Check the link you were sent.",
@@ -158,19 +159,20 @@ async def static_file(name: str) -> Response:
 
 
 @router.get("/checkout/{order_id}")
-async def checkout_page(order_id: str, request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    service: CheckoutService = request.app.state.checkout
+async def checkout_page(
+    order_id: str, request: Request, settings: deps.AppSettings, service: deps.Checkout
+) -> Response:
+    # The request: the link's token, the session cookie, and whether it came over https.
     if not settings.checkout_configured:
         return _message(
-            request,
+            settings,
             503,
             "Checkout unavailable",
             "Payments by browser are not configured on this server yet. Please try later.",
         )
     oid = parse_id(order_id)
     if oid is None:
-        return _not_found(request)
+        return _not_found(settings)
     token = request.query_params.get("token")
     if token is not None:
         return await _open_link(request, service, settings, oid, token)
@@ -178,7 +180,7 @@ async def checkout_page(order_id: str, request: Request) -> Response:
     session = await service.session(request.cookies.get(COOKIE))
     if session is None:
         return _message(
-            request,
+            settings,
             401,
             "Open your checkout link",
             "This checkout opens from the link you were sent, in this browser. A checkout "
@@ -189,8 +191,8 @@ async def checkout_page(order_id: str, request: Request) -> Response:
     try:
         page = await service.page(user_id=claims.user_id, order_id=oid)
     except NotFound:
-        return _not_found(request)
-    return _html(request, "checkout.html", **_page_context(settings, claims.user_id, page))
+        return _not_found(settings)
+    return _html(settings, "checkout.html", **_page_context(settings, claims.user_id, page))
 
 
 async def _open_link(
@@ -202,14 +204,14 @@ async def _open_link(
         session = None
     if session is None:
         return _message(
-            request,
+            settings,
             401,
             "This link has expired",
             f"Checkout links work for {_minutes(settings.checkout_link_ttl_seconds)}. "
             "Ask for a new link to pay this order.",
         )
     target = f"/checkout/{oid}"
-    response = _html(request, "opening.html", target=target)
+    response = _html(settings, "opening.html", target=target)
     secure = request.url.scheme == "https" or settings.checkout_base_url.startswith("https:")
     for path in COOKIE_PATHS:
         response.set_cookie(
@@ -224,7 +226,7 @@ async def _open_link(
     return response
 
 
-def _page_context(settings: Settings, user_id: int, page: CheckoutPage) -> dict:
+def _page_context(settings: Settings, user_id: int, page: CheckoutPage) -> dict[str, Any]:
     order = page.order
     live = page.payment if page.payment is not None and page.payment.state != "succeeded" else None
     paid = page.payment if page.payment is not None and page.payment.state == "succeeded" else None

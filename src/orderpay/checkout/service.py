@@ -125,10 +125,15 @@ class CheckoutService:
             if order is None:
                 raise NotFound(f"No order {order_id}.")
             customer = await users_repository.by_id(conn, order.customer_id)
+        if customer is None:  # an order's customer is a foreign key
+            raise LookupError(f"order {order_id} has no customer")
         ttl = self.settings.checkout_link_ttl_seconds
         token = self._sign(LINK, order.id, customer.id, ttl, customer.token_hash)
         base = (base_url or self.settings.checkout_base_url).rstrip("/")
-        expires = datetime.fromtimestamp(parse(token).expires, UTC)
+        claims = parse(token)
+        if claims is None:  # _sign makes what parse reads
+            raise ValueError("a checkout link does not parse")
+        expires = datetime.fromtimestamp(claims.expires, UTC)
         return {
             "order_id": str(order.id),
             "customer_id": str(customer.id),
@@ -171,6 +176,8 @@ class CheckoutService:
                 raise NotFound("No such order.")
             elements = (await orders_repository.elements_of(conn, [order.id]))[order.id]
             business = await businesses_repository.by_id(conn, order.business_id)
+            if business is None:  # an order's business is a foreign key
+                raise LookupError(f"order {order.id} has no business")
             cards = await cards_repository.of_user(conn, user_id=user_id, limit=20, offset=0)
         _, payments = await orders_service.order_payments(
             self.db, user_id=user_id, order_id=order.id, limit=1, offset=0

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderpay.api import contract, deps
-from orderpay.api.documents import JSONAPIResponse, parse_id, read_document
+from orderpay.api.documents import (
+    JSONAPIResponse,
+    fields_as_pointers,
+    parse_id,
+    read_document,
+)
 from orderpay.api.idempotent import run_once
 from orderpay.api.openapi import (
     REFUND_REFUSED,
@@ -21,14 +28,14 @@ from orderpay.api.pagination import list_document, page
 from orderpay.idempotency.service import StoredResponse
 from orderpay.orders import schemas, service
 from orderpay.payments.schemas import payment_resource
-from orderpay.users import service as users_service
+from orderpay.users.service import CurrentUser
 
 router = APIRouter(tags=["orders"])
 
 # -- the contract (api/openapi.py) -------------------------------------------------------------
 
 
-def order_example(state: str = "pending_payment", **attributes) -> dict:
+def order_example(state: str = "pending_payment", **attributes: Any) -> dict[str, Any]:
     return {
         "type": "orders",
         "id": "7",
@@ -68,7 +75,7 @@ def order_example(state: str = "pending_payment", **attributes) -> dict:
     }
 
 
-def list_example(resource: dict, path: str) -> dict:
+def list_example(resource: dict[str, Any], path: str) -> dict[str, Any]:
     return {
         "data": [resource],
         "meta": {"total": 1},
@@ -308,28 +315,30 @@ REJECT_ORDER = operation(
 )
 
 
-async def _user(request: Request, token_hash: str):
-    async with request.app.state.db.connect() as conn:
-        return await users_service.authenticate(conn, token_hash=token_hash)
-
-
 @router.post("/orders", status_code=201, **CREATE_ORDER)
-async def create_order(request: Request, token_hash: str = Depends(deps.token_hash)) -> Response:
+async def create_order(
+    request: Request,
+    token_hash: deps.TokenHash,
+    idempotency_key: deps.IdempotencyKey,
+    db: deps.DB,
+    settings: deps.AppSettings,
+) -> Response:
     """A customer orders from a business. Prices come from the business's products, never
     from the client; the order waits for its payment (`pending_payment`)."""
+    # The request is read here only for its body.
     async with deps.authenticated_refusals(request, token_hash):
-        idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)
         new = schemas.parse_create(document)
-    db = request.app.state.db
 
-    async def work(user, _key_id):
-        order, elements = await service.create_order(db, customer_id=user.id, new=new)
+    async def work(user: CurrentUser, _key_id: int | None) -> StoredResponse:
+        with fields_as_pointers(relationships=schemas.RELATIONSHIPS):
+            order, elements = await service.create_order(db, customer_id=user.id, new=new)
         body = orjson.dumps({"data": schemas.order_resource(order, elements)})
         return StoredResponse(201, body, f"/api/v1/orders/{order.id}")
 
     return await run_once(
-        request,
+        db,
+        settings,
         endpoint="orders",
         token_hash=token_hash,
         idempotency_key=idempotency_key,
@@ -339,41 +348,34 @@ async def create_order(request: Request, token_hash: str = Depends(deps.token_ha
 
 
 @router.get("/orders", **LIST_ORDERS)
-async def list_orders(
-    request: Request, token_hash: str = Depends(deps.token_hash)
-) -> JSONAPIResponse:
+async def list_orders(request: Request, user: deps.CurrentUser, db: deps.DB) -> JSONAPIResponse:
     """The caller's own orders (as a customer)."""
-    user = await _user(request, token_hash)
+    # The request: its page parameters and its URL, for the links.
     paging = await page(request)  # once the caller is known: an anonymous one gets 401
     total, rows = await service.list_orders(
-        request.app.state.db, user_id=user.id, limit=paging.size, offset=paging.offset
+        db, user_id=user.id, limit=paging.size, offset=paging.offset
     )
     data = [schemas.order_resource(order, elements) for order, elements in rows]
     return JSONAPIResponse(list_document(request, paging, total, data))
 
 
 @router.get("/orders/{order_id}", **GET_ORDER)
-async def get_order(
-    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
-) -> JSONAPIResponse:
+async def get_order(order_id: str, user: deps.CurrentUser, db: deps.DB) -> JSONAPIResponse:
     """An order, for the customer who owns it or a member of its business."""
-    user = await _user(request, token_hash)
-    order, elements = await service.get_order(
-        request.app.state.db, user_id=user.id, order_id=parse_id(order_id)
-    )
+    order, elements = await service.get_order(db, user_id=user.id, order_id=parse_id(order_id))
     return JSONAPIResponse({"data": schemas.order_resource(order, elements)})
 
 
 @router.get("/orders/{order_id}/payments", **LIST_ORDER_PAYMENTS)
 async def order_payments(
-    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+    order_id: str, request: Request, user: deps.CurrentUser, db: deps.DB
 ) -> JSONAPIResponse:
     """Every payment attempt of an order (declined ones included), for its customer or a
     member of its business."""
-    user = await _user(request, token_hash)
+    # The request: its page parameters and its URL, for the links.
     paging = await page(request)  # once the caller is known: an anonymous one gets 401
     total, rows = await service.order_payments(
-        request.app.state.db,
+        db,
         user_id=user.id,
         order_id=parse_id(order_id),
         limit=paging.size,
@@ -386,18 +388,22 @@ async def order_payments(
 
 @router.patch("/orders/{order_id}/reject", **REJECT_ORDER)
 async def reject_order(
-    order_id: str, request: Request, token_hash: str = Depends(deps.token_hash)
+    order_id: str,
+    request: Request,
+    user: deps.CurrentUser,
+    db: deps.DB,
+    refunds: deps.Refunds,
 ) -> JSONAPIResponse:
     """A member of the order's business rejects it. A paid order is refunded in full first
     (once, however often this is retried), so an order is never `rejected` while the
     customer's money is held."""
-    async with deps.authenticated_refusals(request, token_hash):
-        document = await read_document(request)
-        reason, other = schemas.parse_reject(document, order_id)
-    user = await _user(request, token_hash)
+    # The caller is known before the body is read (an unknown one is 401 whatever it
+    # sends): the request is read here only for its body.
+    document = await read_document(request)
+    reason, other = schemas.parse_reject(document, order_id)
     order, elements = await service.reject_order(
-        request.app.state.db,
-        request.app.state.refunds,
+        db,
+        refunds,
         user_id=user.id,
         order_id=parse_id(order_id),
         reject_reason=reason,

@@ -20,6 +20,8 @@ from orderpay.orders.service import NewOrder, OrderLine
 
 MAX_SHIPPING_CENTS = 1_000_000
 MAX_NOTES = 2000
+# The fields of an order that are relationships (api/documents.py, fields_as_pointers).
+RELATIONSHIPS = ("business",)
 
 
 def parse_create(document: dict[str, Any]) -> NewOrder:
@@ -67,7 +69,7 @@ def parse_create(document: dict[str, Any]) -> NewOrder:
         quantity = integer(
             element.get("quantity"), f"{pointer}/quantity", lo=1, hi=99, code="invalid_quantity"
         )
-        lines.append(OrderLine(product_id=pid, quantity=quantity, pointer=pointer))
+        lines.append(OrderLine(product_id=pid, quantity=quantity))
     shipping = attributes.get("shipping_cost_cents", 0)
     shipping = integer(
         0 if shipping is None else shipping,

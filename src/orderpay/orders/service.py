@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database
@@ -14,13 +15,13 @@ from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders import repository
 from orderpay.payments import repository as payments_repository
 from orderpay.refunds import repository as refunds_repository
+from orderpay.refunds.service import RefundService
 
 
 @dataclass(frozen=True)
 class OrderLine:
     product_id: int
     quantity: int
-    pointer: str
 
 
 @dataclass(frozen=True)
@@ -41,19 +42,20 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
         if new.business_id is not None:
             business = await businesses_repository.by_id(conn, new.business_id)
         if business is None:
-            raise NotFound("No such business.", pointer="/data/relationships/business")
+            raise NotFound("No such business.", field="business")
         products = await businesses_repository.products_by_ids(
             conn, sorted({line.product_id for line in new.lines})
         )
         element_rows = []
-        for line in new.lines:
+        # A line's place in `lines` is its element's in the request (an error names it).
+        for index, line in enumerate(new.lines):
             product = products.get(line.product_id)
             if product is None or product.business_id != business.id:
                 raise Unprocessable(
                     f"Product {line.product_id} is not on this business's menu.",
                     code="unknown_product",
                     title="Unknown product",
-                    pointer=f"{line.pointer}/product_id",
+                    field=("elements", index, "product_id"),
                 )
             element_rows.append(
                 {
@@ -75,7 +77,7 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
                 f"charge); this one's would be {total}.",
                 code="invalid_order_total",
                 title="Invalid order total",
-                pointer="/data/attributes",
+                field=(),  # the elements and the shipping together
             )
         order = await repository.insert_order(
             conn,
@@ -93,7 +95,9 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
     return order, elements
 
 
-async def _visible_order(conn, *, user_id: int, order_id: int | None) -> tuple[Row, bool]:
+async def _visible_order(
+    conn: AsyncConnection, *, user_id: int, order_id: int | None
+) -> tuple[Row, bool]:
     """(order, caller is a member of its business); 404 when the caller may not see it."""
     order = await repository.by_id(conn, order_id) if order_id is not None else None
     if order is None:
@@ -113,7 +117,9 @@ async def get_order(db: Database, *, user_id: int, order_id: int | None) -> tupl
     return order, elements
 
 
-async def list_orders(db: Database, *, user_id: int, limit: int, offset: int):
+async def list_orders(
+    db: Database, *, user_id: int, limit: int, offset: int
+) -> tuple[int, list[tuple[Row, list[Row]]]]:
     async with db.connect() as conn:
         total = await repository.count_visible(conn, user_id=user_id)
         rows = await repository.visible(conn, user_id=user_id, limit=limit, offset=offset)
@@ -135,13 +141,13 @@ async def order_payments(
 
 async def reject_order(
     db: Database,
-    refunds,
+    refunds: RefundService,
     *,
     user_id: int,
     order_id: int | None,
     reject_reason: str,
     other_rejection_reason: str | None,
-):
+) -> tuple[Row, list[Row]]:
     """A member of the business rejects the order; a paid order is refunded in full first,
     so an order is never `rejected` while we still hold the customer's money."""
     async with db.connect() as conn:
@@ -154,8 +160,8 @@ async def reject_order(
                 code="order_not_rejectable",
                 title="Order not rejectable",
             )
-        live = await payments_repository.live_payment_state(conn, order_id=order.id)
-    if live in ("processing", "requires_action"):
+        live_state = await payments_repository.live_payment_state(conn, order_id=order.id)
+    if live_state in ("processing", "requires_action"):
         raise Conflict(
             "A payment of this order is in progress; try again once it is settled.",
             code="payment_in_progress",

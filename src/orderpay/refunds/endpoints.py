@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from fastapi import APIRouter, Depends, Request
-from sqlalchemy.engine import Row
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderpay.api import contract, deps
-from orderpay.api.documents import error_document, isoformat, read_document
+from orderpay.api.documents import error_document, fields_as_pointers, read_document
 from orderpay.api.idempotent import run_once
 from orderpay.api.openapi import REFUND_REFUSED, Body, Success, form_schema, operation, text
 from orderpay.idempotency.service import StoredResponse
 from orderpay.payments.endpoints import payment_example
 from orderpay.payments.schemas import payment_resource
 from orderpay.refunds import schemas
+from orderpay.refunds.schemas import refund_resource
 from orderpay.refunds.service import RefundRefused
+from orderpay.users.service import CurrentUser
 
 router = APIRouter(tags=["refunds"])
 
@@ -109,42 +108,34 @@ CREATE_REFUND = operation(
 )
 
 
-def refund_resource(refund: Row) -> dict[str, Any]:
-    return {
-        "type": "refunds",
-        "id": str(refund.id),
-        "attributes": {
-            "state": refund.state,
-            "amount_cents": refund.amount_cents,
-            "reason": refund.reason,
-            "stripe_refund_id": refund.stripe_refund_id,
-            "created_at": isoformat(refund.created_at),
-        },
-        "relationships": {"payment": {"data": {"type": "payments", "id": str(refund.payment_id)}}},
-    }
-
-
 @router.post("/refunds", status_code=201, **CREATE_REFUND)
-async def create_refund(request: Request, token_hash: str = Depends(deps.token_hash)) -> Response:
+async def create_refund(
+    request: Request,
+    token_hash: deps.TokenHash,
+    idempotency_key: deps.IdempotencyKey,
+    refunds: deps.Refunds,
+    db: deps.DB,
+    settings: deps.AppSettings,
+) -> Response:
     """A member of the order's business refunds a payment: `amount_cents` of it, or all
     that is left. When Stripe does not answer, the refund is kept `pending` and the answer is
     `503 refund_pending`: retry with the same `Idempotency-Key` and that very refund is
     finished, never a second one."""
+    # The request is read here only for its body.
     async with deps.authenticated_refusals(request, token_hash):
-        idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)
         requested = schemas.parse_create(document)
-    refunds = request.app.state.refunds
 
-    async def work(user, key_id):
+    async def work(user: CurrentUser, key_id: int | None) -> StoredResponse:
         try:
-            refund, payment = await refunds.create(
-                user_id=user.id,
-                payment_id=requested.payment_id,
-                amount_cents=requested.amount_cents,
-                reason=requested.reason,
-                idempotency_key_id=key_id,
-            )
+            with fields_as_pointers(relationships=schemas.RELATIONSHIPS):
+                refund, payment = await refunds.create(
+                    user_id=user.id,
+                    payment_id=requested.payment_id,
+                    amount_cents=requested.amount_cents,
+                    reason=requested.reason,
+                    idempotency_key_id=key_id,
+                )
         except RefundRefused as refused:
             # The refund was reserved and Stripe refused it: that answer is the request's
             # outcome, replayed for its Idempotency-Key (errors before the reservation are
@@ -156,7 +147,8 @@ async def create_refund(request: Request, token_hash: str = Depends(deps.token_h
         return StoredResponse(201, body)
 
     return await run_once(
-        request,
+        db,
+        settings,
         endpoint="refunds",
         token_hash=token_hash,
         idempotency_key=idempotency_key,

@@ -1,14 +1,19 @@
-"""Refund documents: the Create Refund request in."""
+"""Refund documents: the Create Refund request in, the refund resource out."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from orderpay.api.documents import integer, parse_id, relationship_id, resource
+from sqlalchemy.engine import Row
+
+from orderpay.api.documents import integer, isoformat, parse_id, relationship_id, resource
 from orderpay.errors import Unprocessable
 from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.refunds.service import REASONS
+
+# The fields of a refund that are relationships (api/documents.py, fields_as_pointers).
+RELATIONSHIPS = ("payment",)
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,18 @@ def parse_create(document: dict[str, Any]) -> RefundRequest:
         relationships, "payment", "payment", missing_code="missing_payment"
     )
     return RefundRequest(parse_id(payment_id), amount, reason)
+
+
+def refund_resource(refund: Row) -> dict[str, Any]:
+    return {
+        "type": "refunds",
+        "id": str(refund.id),
+        "attributes": {
+            "state": refund.state,
+            "amount_cents": refund.amount_cents,
+            "reason": refund.reason,
+            "stripe_refund_id": refund.stripe_refund_id,
+            "created_at": isoformat(refund.created_at),
+        },
+        "relationships": {"payment": {"data": {"type": "payments", "id": str(refund.payment_id)}}},
+    }

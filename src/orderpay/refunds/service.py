@@ -29,6 +29,7 @@ from orderpay.payments.states import state_after_refunds
 from orderpay.refunds import repository
 from orderpay.refunds.models import RefundState
 from orderpay.settings import Settings
+from orderpay.stripe_errors import StripeErrorAnswers, stripe_error_to_http
 from orderpay.stripe_gateway import (
     METADATA_REFUND_ID,
     CardDeclined,
@@ -70,14 +71,27 @@ class RefundRefused(Unprocessable):
     title = "Refund refused by Stripe"
 
 
-def _refund_pending(settings: Settings) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Stripe could not be reached; the refund is pending and will be finished. Retry with "
-        "the same Idempotency-Key, or follow the payment.",
-        code="refund_pending",
-        title="Refund pending",
-        headers={"Retry-After": str(settings.retry_after_seconds)},
-    )
+# A refund Stripe refuses (declined or rejected) is recorded failed and answered 422 with
+# Stripe's code; one Stripe does not answer stays pending, 503, to be finished by a retry.
+SEND_FAILURES = StripeErrorAnswers(
+    unavailable_detail="Stripe could not be reached; the refund is pending and will be "
+    "finished. Retry with the same Idempotency-Key, or follow the payment.",
+    unavailable_code="refund_pending",
+    unavailable_title="Refund pending",
+    refused_code="refund_failed",
+    refused_title=RefundRefused.title,
+    refused_with_stripe_code=True,
+    refused_error=RefundRefused,
+    declined="refused",
+)
+
+
+def _existing(row: Row | None, what: str) -> Row:
+    """A row the schema guarantees (a refund's payment, a refund this service just read):
+    its absence is a bug, not an answer."""
+    if row is None:
+        raise LookupError(f"{what} does not exist")
+    return row
 
 
 class RefundService:
@@ -106,7 +120,7 @@ class RefundService:
             if idempotency_key_id is not None:
                 earlier = await repository.by_idempotency_key(conn, idempotency_key_id)
         if row is None or not member:
-            raise NotFound("No such payment.", pointer="/data/relationships/payment")
+            raise NotFound("No such payment.", field="payment")
         refund = earlier or await self._reserve(
             payment_id=row.id,
             amount_cents=amount_cents,
@@ -130,7 +144,7 @@ class RefundService:
         """Reserves whatever of the payment is neither refunded nor pending, then sends every
         pending refund of it. Raises ServiceUnavailable while Stripe cannot be reached."""
         async with self.db.transaction() as conn:
-            payment = await repository.lock_payment(conn, payment_id)
+            payment = _existing(await repository.lock_payment(conn, payment_id), "payment")
             balance = await repository.unreserved(conn, payment)
             if balance > 0:
                 await repository.insert_refund(
@@ -157,7 +171,7 @@ class RefundService:
         idempotency_key_id: int | None,
     ) -> Row:
         async with self.db.transaction() as conn:
-            payment = await repository.lock_payment(conn, payment_id)
+            payment = _existing(await repository.lock_payment(conn, payment_id), "payment")
             # A fully refunded payment has a balance of 0: asking for more is
             # `refund_exceeds_balance` (API.md), asking for the default is "nothing left".
             if payment.state not in (*REFUNDABLE, PaymentState.REFUNDED) or payment.late_charge:
@@ -173,7 +187,7 @@ class RefundService:
                     f"At most {balance} can still be refunded.",
                     code="refund_exceeds_balance",
                     title="Refund exceeds balance",
-                    pointer="/data/attributes/amount_cents",
+                    field="amount_cents",
                 )
             if amount <= 0:
                 raise Conflict(
@@ -194,7 +208,7 @@ class RefundService:
         """Sends a pending refund to Stripe under its own key (a resend is a replay) and
         records what Stripe answers; a refund no longer pending is returned as it is."""
         async with self.db.connect() as conn:
-            payment = await payments_repository.by_id(conn, refund.payment_id)
+            payment = _existing(await payments_repository.by_id(conn, refund.payment_id), "payment")
         if refund.state != R.PENDING:
             return refund, payment
         try:
@@ -223,9 +237,13 @@ class RefundService:
             await self._record(
                 refund_id=refund.id, state=R.FAILED, stripe_refund_id=None, from_states=(R.PENDING,)
             )
-            raise RefundRefused(exc.message, code=exc.code or "refund_failed") from None
-        except (StripeUnavailable, TimeoutError):
-            raise _refund_pending(self.settings) from None
+            raise stripe_error_to_http(
+                exc, SEND_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
+            ) from None
+        except (StripeUnavailable, TimeoutError) as exc:
+            raise stripe_error_to_http(
+                exc, SEND_FAILURES, retry_after_seconds=self.settings.retry_after_seconds
+            ) from None
         return await self._record(
             refund_id=refund.id,
             state=FROM_STRIPE.get(stripe_refund.status, R.PENDING),
@@ -243,8 +261,8 @@ class RefundService:
         """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
         amount and state from its succeeded refunds, all under the payment's row lock."""
         async with self.db.transaction() as conn:
-            refund = await repository.by_id(conn, refund_id)
-            payment = await repository.lock_payment(conn, refund.payment_id)
+            refund = _existing(await repository.by_id(conn, refund_id), "refund")
+            payment = _existing(await repository.lock_payment(conn, refund.payment_id), "payment")
             moved = await repository.transition(
                 conn,
                 refund_id=refund_id,
@@ -286,6 +304,7 @@ class RefundService:
                 payment = await payments_repository.by_id(conn, refund.payment_id)
         if (
             refund is None
+            or payment is None
             or refund.stripe_refund_id not in (None, stripe_refund.id)
             or refund.amount_cents != stripe_refund.amount
             or stripe_refund.payment_intent not in (None, payment.stripe_payment_intent_id)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from orderpay.api import deps
 from orderpay.api.documents import read_body
 from orderpay.api.openapi import (
     STRIPE_EVENT_BODY,
@@ -33,12 +34,11 @@ STRIPE_WEBHOOK = operation(
 
 # response_class: what it answers (an empty 200), for the documentation.
 @router.post("/stripe/webhooks", response_class=Response, **STRIPE_WEBHOOK)
-async def stripe_webhook(request: Request) -> Response:
+async def stripe_webhook(request: Request, webhooks: deps.Webhooks) -> Response:
     """Stripe's events about payments and refunds, verified with `Stripe-Signature` against
     `STRIPE_WEBHOOK_SECRET` (300 s tolerance). Each event is processed once; events may come
     late, twice or out of order, and a final state never moves back."""
+    # The request: the raw body and its signature, verified together.
     payload = await read_body(request)
-    await request.app.state.webhooks.receive(
-        payload=payload, signature=request.headers.get("stripe-signature")
-    )
+    await webhooks.receive(payload=payload, signature=request.headers.get("stripe-signature"))
     return Response(status_code=200)

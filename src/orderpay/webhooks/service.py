@@ -133,6 +133,8 @@ class WebhookService:
             )
             if not new:
                 stored = await repository.by_id(conn, event.id)
+                if stored is None:  # `store` found it: it is there
+                    raise LookupError(f"event {event.id} vanished")
                 if stored.processed_at is not None:
                     WEBHOOK_EVENTS.labels("redelivered").inc()
                     return  # a redelivery of an applied event
