@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -115,6 +116,7 @@ def _too_deep() -> BadRequest:
 def _deeper_than(node: Any, levels: int) -> bool:
     """Whether `node` nests more than `levels` levels of objects and arrays (recursion
     bounded by `levels`)."""
+    children: Iterable[Any]
     if isinstance(node, dict):
         children = node.values()
     elif isinstance(node, list):
@@ -146,10 +148,11 @@ def _decoded_json(body: bytes) -> Any:
     return document
 
 
-def _nul_path(node: Any) -> list | None:
+def _nul_path(node: Any) -> list[str | int] | None:
     """The path to the first member name or text holding U+0000, if any."""
     if isinstance(node, str):
         return [] if "\x00" in node else None
+    items: Iterable[tuple[str | int, Any]]
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):
@@ -214,14 +217,14 @@ def _utf8_form(content_type: str) -> None:
 async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str]]:
     _utf8_form(request.headers.get("content-type", ""))
 
-    async def stream():
+    async def stream() -> AsyncGenerator[bytes]:
         yield body
 
     try:
         form = await MultiPartParser(request.headers, stream(), max_files=0).parse()
     except MultiPartException as exc:
         raise _invalid_form(exc.message) from None
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             raise _invalid_form("files are not accepted")
@@ -229,7 +232,7 @@ async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str
     return pairs
 
 
-def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+def _decoded_form(pairs: list[tuple[str, str]]) -> dict[str, Any] | list[Any]:
     try:
         document = decode_form(pairs, max_depth=MAX_DOCUMENT_DEPTH)
     except FormTooDeep:
@@ -276,7 +279,7 @@ def resource(
     if not isinstance(relationships, dict):
         raise _invalid_document("`data.relationships` must be an object.", "/data/relationships")
     allowed = set(allowed)
-    unknown = [
+    unknown: list[OrderpayError] = [
         Unprocessable(
             f"Unknown attribute {name!r}.",
             code="unknown_attribute",
@@ -380,7 +383,7 @@ def error_document(error: OrderpayError) -> dict[str, Any]:
     return {"errors": [e.to_json() for e in error.all_errors()]}
 
 
-def isoformat(value) -> str | None:
+def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.isoformat().replace("+00:00", "Z")

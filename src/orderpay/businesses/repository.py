@@ -1,6 +1,8 @@
 """All SQL of the businesses domain (businesses, their members and products)."""
 
-from sqlalchemy import exists, insert, select
+from typing import Any
+
+from sqlalchemy import Select, exists, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,9 +18,9 @@ members = business_members_table
 products = products_table
 
 
-async def insert_business(conn: AsyncConnection, **values) -> Row:
+async def insert_business(conn: AsyncConnection, **values: Any) -> Row:
     result = await conn.execute(
-        insert(businesses).values(created_at=utcnow(), **values).returning(businesses)
+        insert(businesses).values(created_at=utcnow(), **values).returning(*businesses.c)
     )
     return result.one()
 
@@ -38,7 +40,7 @@ async def is_member(conn: AsyncConnection, *, business_id: int, user_id: int) ->
     return bool((await conn.execute(query)).scalar())
 
 
-def member_business_ids(user_id: int):
+def member_business_ids(user_id: int) -> Select[Any]:
     """A subquery of the businesses the user is a member of."""
     return select(members.c.business_id).where(members.c.user_id == user_id)
 

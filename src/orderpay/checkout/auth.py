@@ -21,11 +21,15 @@ parsing and no extra database round trip.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import Request
 
 from orderpay.errors import OrderpayError, Unauthorized
+
+if TYPE_CHECKING:
+    from orderpay.checkout.service import Claims
 
 COOKIE = "orderpay_checkout"
 HEADER = "x-orderpay-checkout"
@@ -58,7 +62,8 @@ async def session_token_hash(request: Request) -> str:
     if value is None:
         raise Unauthorized("Send Authorization: Bearer <token>.")
     _check_same_origin(request)
-    session = await request.app.state.checkout.session(value)
+    # app.state is untyped; the checkout service's session() returns this.
+    session: tuple[Claims, str] | None = await request.app.state.checkout.session(value)
     if session is None:
         raise Unauthorized(
             "The checkout session has expired; open the checkout link again.",

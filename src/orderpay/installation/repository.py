@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,7 +19,7 @@ class NotMigrated(RuntimeError):
 
 
 async def installation_id(conn: AsyncConnection) -> str:
-    found = (await conn.execute(select(installation.c.id))).scalars().all()
+    found: Sequence[str] = (await conn.execute(select(installation.c.id))).scalars().all()
     if len(found) != 1:
         raise NotMigrated(
             "The database has no installation id (found "

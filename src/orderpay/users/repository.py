@@ -42,4 +42,5 @@ async def set_stripe_customer(conn: AsyncConnection, *, user_id: int, customer_i
         .values(stripe_customer_id=customer_id)
     )
     result = await conn.execute(select(users.c.stripe_customer_id).where(users.c.id == user_id))
-    return result.scalar_one()
+    winner: str = result.scalar_one()
+    return winner
