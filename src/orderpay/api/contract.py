@@ -18,16 +18,43 @@ What the parsers accept, beyond the obvious (and so what the schemas allow):
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
 from orderpay.money import MAX_CHARGE_CENTS
-from orderpay.orders.models import ORDER_STATES, REJECT_REASONS
+from orderpay.orders.models import REJECT_REASONS as REJECT_REASONS  # for the endpoints' forms
+from orderpay.orders.models import OrderState, RejectReason
 from orderpay.orders.schemas import MAX_NOTES, MAX_SHIPPING_CENTS
 from orderpay.payments.models import PAYMENT_STATES
 from orderpay.refunds.models import RefundState
 from orderpay.refunds.service import REASONS as REFUND_REASONS
+
+# The enumerations other modules hold as runtime values, spelled out as types (a type
+# cannot be computed); checked against them at import, so they cannot drift apart.
+PaymentStateName = Literal[
+    "processing",
+    "requires_action",
+    "succeeded",
+    "failed",
+    "canceled",
+    "partially_refunded",
+    "refunded",
+    "disputed",
+]
+RefundStateName = Literal["pending", "succeeded", "failed", "canceled"]
+RefundReason = Literal["requested_by_customer", "duplicate", "fraudulent"]
+
+
+def _spells(literal: Any, values: tuple[str, ...]) -> None:
+    if get_args(literal) != values:
+        raise RuntimeError(f"api/contract.py: {literal} is not {values}")
+
+
+_spells(PaymentStateName, PAYMENT_STATES)
+_spells(RefundStateName, tuple(RefundState))
+_spells(RefundReason, REFUND_REASONS)
 
 # Python's whitespace (str.strip), which ECMA's `\s` does not quite match.
 _PY_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -86,9 +113,10 @@ def decimal_text(lo: int, hi: int) -> str:
 NOT_BLANK = rf"[^{_PY_SPACE}]"
 
 
-def integer_or_text(lo: int, hi: int, description: str) -> Any:
-    """An integer member from `lo` to `hi`: a JSON number, or its decimal text (a form's)."""
-    schema = {
+def integer_or_text(lo: int, hi: int, description: str) -> WithJsonSchema:
+    """An integer member from `lo` to `hi`: a JSON number, or its decimal text (a form's):
+    the schema of an `Annotated[int | str, integer_or_text(…)]` member."""
+    schema: JsonDict = {
         "description": description,
         "anyOf": [
             {"type": "integer", "minimum": lo, "maximum": hi},
@@ -99,7 +127,7 @@ def integer_or_text(lo: int, hi: int, description: str) -> Any:
             },
         ],
     }
-    return Annotated[int | str, WithJsonSchema(schema)]
+    return WithJsonSchema(schema)
 
 
 def _nullable(annotation: Any, description: str) -> Any:
@@ -123,7 +151,7 @@ class _Closed(BaseModel):
 # Two forms each (API.md, Conventions): JSON:API's `{"data": {"type": …, "id": …}}` and the
 # original documentation's flat `{"type": …, "id": …}`; the type singular or plural, or left out.
 
-_NOT_LINKAGE = {"not": {"required": ["data"]}}
+_NOT_LINKAGE: JsonDict = {"not": {"required": ["data"]}}
 
 
 class OrderIdentifier(_Open):
@@ -175,7 +203,7 @@ class PaymentLinkage(_Open):
 
 # -- Create Payment -----------------------------------------------------------------------------
 
-_ONE_SOURCE = {
+_ONE_SOURCE: JsonDict = {
     "oneOf": [
         {"required": ["stripe_token"], "properties": {"stripe_token": {"type": "string"}}},
         {
@@ -268,7 +296,7 @@ class OrderElementRequest(_Closed):
         str | int,
         Field(description="A product of the order's business (its `id`).", examples=["3"]),
     ]
-    quantity: integer_or_text(1, 99, "How many, from 1 to 99.")
+    quantity: Annotated[int | str, integer_or_text(1, 99, "How many, from 1 to 99.")]
 
 
 class CreateOrderAttributes(_Closed):
@@ -279,7 +307,11 @@ class CreateOrderAttributes(_Closed):
         "never from the client.",
     )
     shipping_cost_cents: (
-        integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0).") | None
+        Annotated[
+            int | str,
+            integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0)."),
+        ]
+        | None
     ) = None
     notes: str | None = Field(
         None, max_length=MAX_NOTES, description="For the kitchen.", examples=["no onions"]
@@ -304,7 +336,7 @@ class CreateOrderRequest(_Open):
 
 # -- Reject Order -----------------------------------------------------------------------------
 
-_OTHER_NEEDS_A_REASON = {
+_OTHER_NEEDS_A_REASON: JsonDict = {
     "if": {"required": ["reject_reason"], "properties": {"reject_reason": {"const": "other"}}},
     "then": {
         "required": ["other_rejection_reason"],
@@ -318,7 +350,7 @@ class RejectOrderAttributes(_Closed):
 
     model_config = ConfigDict(json_schema_extra=_OTHER_NEEDS_A_REASON)
 
-    reject_reason: Literal[REJECT_REASONS] = Field(description="Why the business rejects it.")
+    reject_reason: RejectReason = Field(description="Why the business rejects it.")
     other_rejection_reason: str | None = Field(
         None, max_length=MAX_NOTES, description="Required when `reject_reason` is `other`."
     )
@@ -343,12 +375,17 @@ class RejectOrderRequest(_Open):
 
 class CreateRefundAttributes(_Closed):
     amount_cents: (
-        integer_or_text(
-            1, MAX_CHARGE_CENTS, "How much to refund, in minor units; default: all that is left."
-        )
+        Annotated[
+            int | str,
+            integer_or_text(
+                1,
+                MAX_CHARGE_CENTS,
+                "How much to refund, in minor units; default: all that is left.",
+            ),
+        ]
         | None
     ) = None
-    reason: Literal[REFUND_REASONS] | None = Field(None, description="Stripe's refund reason.")
+    reason: RefundReason | None = Field(None, description="Stripe's refund reason.")
 
 
 class CreateRefundRelationships(_Open):
@@ -397,7 +434,7 @@ class SelfLink(BaseModel):
 
 
 class PaymentAttributes(BaseModel):
-    state: Literal[PAYMENT_STATES] = Field(
+    state: PaymentStateName = Field(
         description="`processing` (Stripe has not answered: settled later), `requires_action` "
         "(3-D Secure: finish it with Stripe.js and `client_secret`), `succeeded`, `failed`, "
         "`canceled`, `partially_refunded`, `refunded`, `disputed`."
@@ -447,16 +484,14 @@ class OrderElement(BaseModel):
 
 
 class OrderAttributes(BaseModel):
-    state: Literal[ORDER_STATES] = Field(
-        description="`pending_payment` → `paid` → `rejected` (refunded)."
-    )
+    state: OrderState = Field(description="`pending_payment` → `paid` → `rejected` (refunded).")
     currency: str = Field(examples=["eur"])
     elements: list[OrderElement]
     subtotal_cents: int
     shipping_cost_cents: int
     total_cents: int
     notes: str | None
-    reject_reason: Literal[REJECT_REASONS] | None
+    reject_reason: RejectReason | None
     other_rejection_reason: str | None
     created_at: Timestamp
 
@@ -514,7 +549,7 @@ class CardDocument(BaseModel):
 
 
 class RefundAttributes(BaseModel):
-    state: Literal[tuple(RefundState)] = Field(
+    state: RefundStateName = Field(
         description="Stripe's: `pending` → `succeeded` | `failed` | `canceled`; only succeeded "
         "refunds count in the payment's `refunded_cents`."
     )

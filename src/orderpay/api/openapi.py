@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from orderpay.api import contract
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, MAX_BODY_BYTES, MAX_DOCUMENT_DEPTH
@@ -733,10 +733,12 @@ SECURITY_SCHEMES = {
 
 
 def _component_schemas() -> dict[str, Any]:
-    models = [(m, "validation") for m in contract.REQUEST_MODELS]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in contract.REQUEST_MODELS
+    ]
     models += [(m, "serialization") for m in contract.RESPONSE_MODELS]
     _, top = models_json_schema(models, ref_template=REF + "{model}")
-    schemas = top["$defs"]
+    schemas: dict[str, Any] = top["$defs"]
     for schema in schemas.values():
         # Pydantic titles each property after its name ("Stripe Token"): noise in the docs.
         for prop in schema.get("properties", {}).values():
@@ -814,4 +816,5 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = build(app)
         return app.openapi_schema
 
-    app.openapi = openapi
+    # FastAPI's documented way to customise the schema is to replace `app.openapi`.
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import order_elements_table, orders_table
+from orderpay.orders.models import OrderState, RejectReason, order_elements_table, orders_table
 
 orders = orders_table
 elements = order_elements_table
@@ -67,8 +67,8 @@ async def mark_rejected(
     conn: AsyncConnection,
     *,
     order_id: int,
-    from_states: tuple[str, ...],
-    reject_reason: str,
+    from_states: tuple[OrderState, ...],
+    reject_reason: RejectReason,
     other_rejection_reason: str | None,
 ) -> Row | None:
     result = await conn.execute(
