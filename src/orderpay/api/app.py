@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
@@ -35,11 +38,17 @@ def render_error(error: OrderpayError) -> JSONAPIResponse:
     return JSONAPIResponse(error_document(error), status_code=error.status, headers=error.headers)
 
 
-async def _orderpay_error(_request: Request, exc: OrderpayError) -> Response:
+# Starlette types every exception handler for `Exception`; each is registered for one class
+# (create_app), which it narrows to.
+
+
+async def _orderpay_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OrderpayError)
     return render_error(exc)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
     codes = {404: "not_found", 405: "method_not_allowed"}
     error = OrderpayError(
         str(exc.detail),
@@ -59,7 +68,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path: Starlette's 405 names only the methods of
     the first route matching the path (GET and POST /api/v1/cards are two routes)."""
-    allowed = []
+    allowed: list[str] = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
@@ -67,7 +76,8 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
+async def _validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
     return render_error(
         BadRequest(str(first.get("msg", "Invalid request")), code="invalid_request")
@@ -79,13 +89,13 @@ class RequestContextMiddleware:
     unexpected exception becomes a JSON:API 500 with no stack trace (the trace goes to the
     log with the request id)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = None
+        request_id: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value[:200]
@@ -96,7 +106,7 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
@@ -148,14 +158,14 @@ class RequestContextMiddleware:
 
 # (method, route template, status) -> the two labelled metrics: prometheus_client's
 # labels() takes a lock and builds its key on every call. Bounded: routes are templates.
-_request_metrics: dict[tuple[str, str, int], tuple] = {}
+_request_metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(
             settings.database_url, settings.database_pool_size, settings.database_max_overflow
         )

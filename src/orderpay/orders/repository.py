@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import OrderState, RejectReason, order_elements_table, orders_table
+from orderpay.orders.models import OrderState, order_elements_table, orders_table
 
 orders = orders_table
 elements = order_elements_table
@@ -68,7 +68,7 @@ async def mark_rejected(
     *,
     order_id: int,
     from_states: tuple[OrderState, ...],
-    reject_reason: RejectReason,
+    reject_reason: str,  # orders/schemas checks it is a RejectReason
     other_rejection_reason: str | None,
 ) -> Row | None:
     result = await conn.execute(
