@@ -7,16 +7,10 @@ from sqlalchemy import Select, exists, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.businesses.models import (
-    business_members_table,
-    businesses_table,
-    products_table,
-)
+from orderpay.businesses.models import business_members_table as members
+from orderpay.businesses.models import businesses_table as businesses
+from orderpay.businesses.models import products_table as products
 from orderpay.db import utcnow
-
-businesses = businesses_table
-members = business_members_table
-products = products_table
 
 
 @dataclass(frozen=True, slots=True)

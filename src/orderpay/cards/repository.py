@@ -8,10 +8,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.cards.models import cards_table
+from orderpay.cards.models import cards_table as cards
 from orderpay.db import utcnow
-
-cards = cards_table
 
 
 async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:

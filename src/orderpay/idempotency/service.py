@@ -24,16 +24,13 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from orderpay.db import Database, dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
-from orderpay.idempotency.models import idempotency_keys_table
-from orderpay.payments.models import payments_table
-from orderpay.refunds.models import refunds_table
+from orderpay.idempotency.models import idempotency_keys_table as keys
+from orderpay.payments.models import payments_table as payments
+from orderpay.refunds.models import refunds_table as refunds
 
 if TYPE_CHECKING:
     from orderpay.users.service import CurrentUser
 
-keys = idempotency_keys_table
-payments = payments_table
-refunds = refunds_table
 MAX_KEY_LENGTH = 255
 
 

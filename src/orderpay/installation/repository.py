@@ -9,9 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.installation.models import installation_table
-
-installation = installation_table
+from orderpay.installation.models import installation_table as installation
 
 
 class NotMigrated(RuntimeError):

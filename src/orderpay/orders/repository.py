@@ -10,10 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import OrderState, order_elements_table, orders_table
-
-orders = orders_table
-elements = order_elements_table
+from orderpay.orders.models import OrderState
+from orderpay.orders.models import order_elements_table as elements
+from orderpay.orders.models import orders_table as orders
 
 
 async def insert_order(

@@ -10,11 +10,9 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.payments.models import payments_table
-from orderpay.refunds.models import RefundState, refunds_table
-
-refunds = refunds_table
-payments = payments_table
+from orderpay.payments.models import payments_table as payments
+from orderpay.refunds.models import RefundState
+from orderpay.refunds.models import refunds_table as refunds
 
 
 async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row | None:

@@ -5,9 +5,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.users.models import CurrentUser, users_table
-
-users = users_table
+from orderpay.users.models import CurrentUser
+from orderpay.users.models import users_table as users
 
 
 async def by_token_hash(conn: AsyncConnection, token_hash: str) -> CurrentUser | None:
