@@ -617,16 +617,17 @@ class StripeGateway:
 
 def _card_snapshot(obj: Any) -> CardSnapshot:
     data = _as_dict(obj)
-    if data is None:
+    payment_method_id = _text(data.get("id")) if data is not None else None
+    if data is None or payment_method_id is None:
         raise ValueError("not a card")
     card = _card_of(data)
-    brand = card.get("brand")
+    brand = _text(card.get("brand"))
     return CardSnapshot(
-        payment_method_id=data["id"],
-        brand=brand.lower() if isinstance(brand, str) else None,
-        last4=card.get("last4"),
-        exp_month=card.get("exp_month"),
-        exp_year=card.get("exp_year"),
+        payment_method_id=payment_method_id,
+        brand=brand.lower() if brand is not None else None,
+        last4=_text(card.get("last4")),
+        exp_month=_integer(card.get("exp_month")),
+        exp_year=_integer(card.get("exp_year")),
     )
 
 
