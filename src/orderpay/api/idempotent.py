@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
+from orderpay.api.deps import services_of
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE
 from orderpay.idempotency.service import (
     IdempotencyRequest,
@@ -45,9 +46,10 @@ async def run_once(
     document: dict[str, Any],
     work: Callable[[CurrentUser, int | None], Awaitable[StoredResponse]],
 ) -> Response:
-    settings = request.app.state.settings
+    services = services_of(request)
+    settings = services.settings
     stored, replayed = await run_idempotent(
-        request.app.state.db,
+        services.db,
         token_hash=token_hash,
         endpoint=endpoint,
         request=idempotency_request(idempotency_key, document),

@@ -1,10 +1,11 @@
 """Health and metrics."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import text
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from orderpay import metrics
+from orderpay.api import deps
 from orderpay.api.openapi import REQUEST_ID_HEADER, operation
 
 router = APIRouter(tags=["operations"])
@@ -41,10 +42,10 @@ METRICS["responses"] = {
 
 # response_class: what each answers, for the documentation.
 @router.get("/healthz", response_class=JSONResponse, **HEALTHZ)
-async def healthz(request: Request) -> Response:
+async def healthz(db: deps.DB) -> Response:
     """`200` when the database answers, `503` otherwise."""
     try:
-        async with request.app.state.db.connect() as conn:
+        async with db.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except Exception:  # any failure of the database is "unhealthy", never a 500 page
         return JSONResponse({"status": "unavailable"}, status_code=503)

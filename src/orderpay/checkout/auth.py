@@ -21,15 +21,11 @@ parsing and no extra database round trip.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import Request
 
 from orderpay.errors import OrderpayError, Unauthorized
-
-if TYPE_CHECKING:
-    from orderpay.checkout.service import Claims
 
 COOKIE = "orderpay_checkout"
 HEADER = "x-orderpay-checkout"
@@ -62,8 +58,10 @@ async def session_token_hash(request: Request) -> str:
     if value is None:
         raise Unauthorized("Send Authorization: Bearer <token>.")
     _check_same_origin(request)
-    # app.state is untyped; the checkout service's session() returns this.
-    session: tuple[Claims, str] | None = await request.app.state.checkout.session(value)
+    # Imported here: api/deps imports this module.
+    from orderpay.api.deps import services_of
+
+    session = await services_of(request).checkout.session(value)
     if session is None:
         raise Unauthorized(
             "The checkout session has expired; open the checkout link again.",
