@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import ColumnElement, bindparam, delete, select, update
@@ -27,9 +27,7 @@ from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import idempotency_keys_table as keys
 from orderpay.payments.models import payments_table as payments
 from orderpay.refunds.models import refunds_table as refunds
-
-if TYPE_CHECKING:
-    from orderpay.users.service import CurrentUser
+from orderpay.users.models import CurrentUser
 
 MAX_KEY_LENGTH = 255
 
