@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -29,18 +31,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on both databases (SQLite drops the zone on the way back)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime")
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
@@ -55,13 +57,14 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, pool_size: int = 20, max_overflow: int | None = None, **options
+    url: str, pool_size: int = 20, max_overflow: int | None = None, **options: Any
 ) -> AsyncEngine:
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
+        def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+            # dbapi_connection: the driver's connection (aiosqlite's adapter), untyped.
             # WAL lets readers run beside the single writer; busy_timeout makes a second
             # process wait for the write lock instead of failing; foreign keys are off by
             # default in SQLite.
@@ -75,11 +78,11 @@ def create_engine(
         # pysqlite opens transactions lazily and never for SELECTs; emitting BEGIN ourselves
         # gives SQLite real transactions (see SQLAlchemy's "Serializable isolation" notes).
         @event.listens_for(engine.sync_engine, "connect")
-        def _no_pysqlite_begin(dbapi_connection, _record):
+        def _no_pysqlite_begin(dbapi_connection: Any, _record: object) -> None:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _begin_immediate(conn):
+        def _begin_immediate(conn: Connection) -> None:
             # IMMEDIATE takes the write lock at BEGIN, so two writers never deadlock
             # upgrading from a read lock.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -95,12 +98,12 @@ def create_engine(
     )
 
 
-def dialect_insert(conn: AsyncConnection, table):
+def dialect_insert(conn: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that supports ON CONFLICT on the connection's dialect."""
     return dialect_insert_for(conn.dialect.name, table)
 
 
-def dialect_insert_for(dialect_name: str, table):
+def dialect_insert_for(dialect_name: str, table: Table) -> postgresql.Insert | sqlite.Insert:
     if dialect_name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)

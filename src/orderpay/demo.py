@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from orderpay.businesses.service import create_business, create_product
 from orderpay.db import Database
@@ -10,7 +11,7 @@ from orderpay.orders.service import NewOrder, OrderLine, create_order
 from orderpay.users.service import create_user
 
 
-async def seed(db: Database) -> dict:
+async def seed(db: Database) -> dict[str, Any]:
     suffix = secrets.token_hex(3)
     customer_id, email, token = await create_user(db, email=f"demo-{suffix}@orderpay.test")
     staff_id, _, staff_token = await create_user(db, email=f"demo-staff-{suffix}@orderpay.test")

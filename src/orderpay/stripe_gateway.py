@@ -18,8 +18,9 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from urllib.parse import quote_plus
 
 import aiohttp
@@ -28,7 +29,13 @@ import stripe
 from orderpay.metrics import STRIPE_SECONDS
 from orderpay.settings import Settings
 
+if TYPE_CHECKING:
+    from stripe.params import PaymentIntentListParams
+
 log = logging.getLogger(__name__)
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
 
 METADATA_INSTALLATION_ID = "orderpay_install_id"
 METADATA_PAYMENT_ID = "orderpay_payment_id"
@@ -110,8 +117,8 @@ def _lazy_sdk_logging() -> None:
     for that level)."""
     from stripe import _api_requestor, _util
 
-    def guarded(log_fn, level):
-        def log(message, **params):
+    def guarded(log_fn: Callable[..., None], level: int) -> Callable[..., None]:
+        def log(message: str, **params: Any) -> None:
             if _util._console_log_level() is not None or _util.logger.isEnabledFor(level):
                 log_fn(message, **params)
 
@@ -119,7 +126,7 @@ def _lazy_sdk_logging() -> None:
 
     for name, level in (("log_info", logging.INFO), ("log_debug", logging.DEBUG)):
         log_fn = getattr(_api_requestor, name, None)
-        if getattr(log_fn, "__module__", None) == "stripe._util":
+        if callable(log_fn) and getattr(log_fn, "__module__", None) == "stripe._util":
             setattr(_api_requestor, name, guarded(log_fn, level))
 
 
@@ -143,9 +150,13 @@ def refund_key(installation_id: str, refund_id: int) -> str:
 def _as_dict(obj: Any) -> dict[str, Any] | None:
     if obj is None or isinstance(obj, dict):
         return obj
+    # A StripeObject (the SDK's answers): its plain-dict form.
+    as_dict: dict[str, Any] | None
     if hasattr(obj, "to_dict_recursive"):
-        return obj.to_dict_recursive()
-    return obj.to_dict() if hasattr(obj, "to_dict") else None
+        as_dict = obj.to_dict_recursive()
+    else:
+        as_dict = obj.to_dict() if hasattr(obj, "to_dict") else None
+    return as_dict
 
 
 # Webhook payloads are signed but not necessarily well formed: every field is read with its
@@ -185,8 +196,14 @@ def _card_fields(payment_method: Any) -> tuple[str | None, str | None, str | Non
     pm = _as_dict(payment_method)
     if not isinstance(pm, dict):
         return None, None, None
-    card = pm.get("card") if isinstance(pm.get("card"), dict) else pm
+    card = _card_of(pm)
     return _text(pm.get("id")), _text(card.get("brand")), _text(card.get("last4"))
+
+
+def _card_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A PaymentMethod's `card` member; a Card or Source holds the card's fields itself."""
+    card = data.get("card")
+    return card if isinstance(card, dict) else data
 
 
 def snapshot(intent: Any) -> IntentSnapshot:
@@ -225,9 +242,8 @@ def refund_snapshot(refund: Any) -> RefundSnapshot:
 
 def decline_code(error: stripe.StripeError) -> str:
     """Stripe's most specific reason: `insufficient_funds` rather than `card_declined`."""
-    specific = getattr(error, "decline_code", None) or (error.json_body or {}).get("error", {}).get(
-        "decline_code"
-    )
+    details = error.json_body.get("error", {}) if isinstance(error.json_body, dict) else {}
+    specific: str | None = getattr(error, "decline_code", None) or details.get("decline_code")
     if specific and specific != "generic_decline":
         return specific
     return error.code or "card_declined"
@@ -280,7 +296,13 @@ class StripeGateway:
             await self._http.close_async()
         self._client = self._http = None
 
-    async def _call(self, operation: str, fn, *args, **kwargs):
+    async def _call(
+        self,
+        operation: str,
+        fn: Callable[_Params, Awaitable[_Result]],
+        *args: _Params.args,
+        **kwargs: _Params.kwargs,
+    ) -> _Result:
         """One Stripe call with our error classification. The SDK already retries network
         errors, 409 and 5xx with the same idempotency key; a plain 429 it does not retry, so
         we retry it here, honouring Retry-After, until the caller's deadline cancels us."""
@@ -344,7 +366,8 @@ class StripeGateway:
         response = await self._call(
             operation, self.client.raw_request_async, method, path, **options, **params
         )
-        return response.data
+        data: dict[str, Any] = response.data  # the answer's JSON: an object
+        return data
 
     # -- customers and cards ---------------------------------------------------------------
 
@@ -490,18 +513,20 @@ class StripeGateway:
         except StripeRejected:
             # Stripe's search index is not everywhere (e.g. the local Stripe): page the list.
             candidates = []
-            params: dict[str, Any] = {"limit": 100}
+            params: PaymentIntentListParams = {"limit": 100}
             async for intent in await self._list_intents(params):
                 candidates.append(intent)
         for intent in candidates:
-            found = snapshot(intent)
-            if found.metadata.get(METADATA_PAYMENT_ID) == str(payment_id) and self.is_ours(
-                found.metadata
+            candidate = snapshot(intent)
+            if candidate.metadata.get(METADATA_PAYMENT_ID) == str(payment_id) and self.is_ours(
+                candidate.metadata
             ):
-                return found
+                return candidate
         return None
 
-    async def _list_intents(self, params):
+    async def _list_intents(
+        self, params: PaymentIntentListParams
+    ) -> AsyncIterator[stripe.PaymentIntent]:
         page = await self._call(
             "payment_intent_list", self.client.v1.payment_intents.list_async, params
         )
@@ -592,14 +617,17 @@ class StripeGateway:
 
 def _card_snapshot(obj: Any) -> CardSnapshot:
     data = _as_dict(obj)
-    card = data.get("card") if isinstance(data.get("card"), dict) else data
-    brand = card.get("brand")
+    payment_method_id = _text(data.get("id")) if data is not None else None
+    if data is None or payment_method_id is None:
+        raise ValueError("not a card")
+    card = _card_of(data)
+    brand = _text(card.get("brand"))
     return CardSnapshot(
-        payment_method_id=data["id"],
-        brand=brand.lower() if isinstance(brand, str) else None,
-        last4=card.get("last4"),
-        exp_month=card.get("exp_month"),
-        exp_year=card.get("exp_year"),
+        payment_method_id=payment_method_id,
+        brand=brand.lower() if brand is not None else None,
+        last4=_text(card.get("last4")),
+        exp_month=_integer(card.get("exp_month")),
+        exp_year=_integer(card.get("exp_year")),
     )
 
 

@@ -68,7 +68,7 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path: Starlette's 405 names only the methods of
     the first route matching the path (GET and POST /api/v1/cards are two routes)."""
-    allowed = []
+    allowed: list[str] = []
     for method in _METHODS:
         scope = {**request.scope, "method": method}
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):

@@ -18,17 +18,43 @@ What the parsers accept, beyond the obvious (and so what the schemas allow):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
-from pydantic.config import JsonDict
+from pydantic.json_schema import JsonDict
 
 from orderpay.money import MAX_CHARGE_CENTS
-from orderpay.orders.models import ORDER_STATES, REJECT_REASONS
+from orderpay.orders.models import REJECT_REASONS as REJECT_REASONS  # for the endpoints' forms
+from orderpay.orders.models import OrderState, RejectReason
 from orderpay.orders.schemas import MAX_NOTES, MAX_SHIPPING_CENTS
 from orderpay.payments.models import PAYMENT_STATES
 from orderpay.refunds.models import RefundState
 from orderpay.refunds.service import REASONS as REFUND_REASONS
+
+# The enumerations other modules hold as runtime values, spelled out as types (a type
+# cannot be computed); checked against them at import, so they cannot drift apart.
+PaymentStateName = Literal[
+    "processing",
+    "requires_action",
+    "succeeded",
+    "failed",
+    "canceled",
+    "partially_refunded",
+    "refunded",
+    "disputed",
+]
+RefundStateName = Literal["pending", "succeeded", "failed", "canceled"]
+RefundReason = Literal["requested_by_customer", "duplicate", "fraudulent"]
+
+
+def _spells(literal: Any, values: tuple[str, ...]) -> None:
+    if get_args(literal) != values:
+        raise RuntimeError(f"api/contract.py: {literal} is not {values}")
+
+
+_spells(PaymentStateName, PAYMENT_STATES)
+_spells(RefundStateName, tuple(RefundState))
+_spells(RefundReason, REFUND_REASONS)
 
 # Python's whitespace (str.strip), which ECMA's `\s` does not quite match.
 _PY_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -87,9 +113,10 @@ def decimal_text(lo: int, hi: int) -> str:
 NOT_BLANK = rf"[^{_PY_SPACE}]"
 
 
-def integer_or_text(lo: int, hi: int, description: str) -> Any:
-    """An integer member from `lo` to `hi`: a JSON number, or its decimal text (a form's)."""
-    schema = {
+def integer_or_text(lo: int, hi: int, description: str) -> WithJsonSchema:
+    """An integer member from `lo` to `hi`: a JSON number, or its decimal text (a form's):
+    the schema of an `Annotated[int | str, integer_or_text(…)]` member."""
+    schema: JsonDict = {
         "description": description,
         "anyOf": [
             {"type": "integer", "minimum": lo, "maximum": hi},
@@ -100,32 +127,7 @@ def integer_or_text(lo: int, hi: int, description: str) -> Any:
             },
         ],
     }
-    return Annotated[int | str, WithJsonSchema(schema)]
-
-
-# Field types built from the models' own lists and limits. Pydantic reads the real ones (the
-# `else`), whose enumerations and JSON Schema are the contract; mypy, which cannot read a
-# type made at run time, the plain Python types they validate to.
-if TYPE_CHECKING:
-    Quantity: TypeAlias = int | str
-    ShippingCents: TypeAlias = int | str
-    RefundCents: TypeAlias = int | str
-    RejectReason: TypeAlias = str
-    RefundReason: TypeAlias = str
-    PaymentStateName: TypeAlias = str
-    OrderStateName: TypeAlias = str
-    RefundStateName: TypeAlias = str
-else:
-    Quantity = integer_or_text(1, 99, "How many, from 1 to 99.")
-    ShippingCents = integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0).")
-    RefundCents = integer_or_text(
-        1, MAX_CHARGE_CENTS, "How much to refund, in minor units; default: all that is left."
-    )
-    RejectReason = Literal[REJECT_REASONS]
-    RefundReason = Literal[REFUND_REASONS]
-    PaymentStateName = Literal[PAYMENT_STATES]
-    OrderStateName = Literal[ORDER_STATES]
-    RefundStateName = Literal[tuple(RefundState)]
+    return WithJsonSchema(schema)
 
 
 def _nullable(annotation: Any, description: str) -> Any:
@@ -294,7 +296,7 @@ class OrderElementRequest(_Closed):
         str | int,
         Field(description="A product of the order's business (its `id`).", examples=["3"]),
     ]
-    quantity: Quantity
+    quantity: Annotated[int | str, integer_or_text(1, 99, "How many, from 1 to 99.")]
 
 
 class CreateOrderAttributes(_Closed):
@@ -304,7 +306,13 @@ class CreateOrderAttributes(_Closed):
         description="The order's lines (1 to 100). Prices come from the business's products, "
         "never from the client.",
     )
-    shipping_cost_cents: ShippingCents | None = None
+    shipping_cost_cents: (
+        Annotated[
+            int | str,
+            integer_or_text(0, MAX_SHIPPING_CENTS, "Shipping, in minor units (default 0)."),
+        ]
+        | None
+    ) = None
     notes: str | None = Field(
         None, max_length=MAX_NOTES, description="For the kitchen.", examples=["no onions"]
     )
@@ -366,7 +374,17 @@ class RejectOrderRequest(_Open):
 
 
 class CreateRefundAttributes(_Closed):
-    amount_cents: RefundCents | None = None
+    amount_cents: (
+        Annotated[
+            int | str,
+            integer_or_text(
+                1,
+                MAX_CHARGE_CENTS,
+                "How much to refund, in minor units; default: all that is left.",
+            ),
+        ]
+        | None
+    ) = None
     reason: RefundReason | None = Field(None, description="Stripe's refund reason.")
 
 
@@ -466,7 +484,7 @@ class OrderElement(BaseModel):
 
 
 class OrderAttributes(BaseModel):
-    state: OrderStateName = Field(description="`pending_payment` → `paid` → `rejected` (refunded).")
+    state: OrderState = Field(description="`pending_payment` → `paid` → `rejected` (refunded).")
     currency: str = Field(examples=["eur"])
     elements: list[OrderElement]
     subtotal_cents: int

@@ -226,7 +226,7 @@ async def _multipart_pairs(request: Request, body: bytes) -> list[tuple[str, str
         form = await MultiPartParser(request.headers, stream(), max_files=0).parse()
     except MultiPartException as exc:
         raise _invalid_form(exc.message) from None
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             raise _invalid_form("files are not accepted")

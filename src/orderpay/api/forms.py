@@ -40,7 +40,7 @@ def _split_key(key: str, max_depth: int) -> list[str]:
 _APPEND = object()  # marks a list built from `[]` segments
 
 
-def _insert(container: dict, path: list[str], value: Any, key: str) -> None:
+def _insert(container: dict[str, Any], path: list[str], value: Any, key: str) -> None:
     node: Any = container
     for i, segment in enumerate(path):
         last = i == len(path) - 1
@@ -69,7 +69,7 @@ def _insert(container: dict, path: list[str], value: Any, key: str) -> None:
         node = node[segment]
 
 
-class _AppendList(list):
+class _AppendList(list[Any]):
     pass
 
 
@@ -104,4 +104,6 @@ def decode_form(pairs: list[tuple[str, Any]], *, max_depth: int) -> Any:
     document: dict[str, Any] = {}
     for key, value in pairs:
         _insert(document, _split_key(key, max_depth), value, key)
-    return _finish(document)
+    # A list when every top-level key is an index (`0=a&1=b`): the caller refuses it.
+    finished: dict[str, Any] | list[Any] = _finish(document)
+    return finished

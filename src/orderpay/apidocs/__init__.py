@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from orderpay.apidocs.languages import FENCES, LANGUAGES, Call, Env
@@ -29,7 +30,7 @@ def page_name(operation_id: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", operation_id).lower() + ".md"
 
 
-def operations(spec: dict[str, Any]):
+def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, item in spec["paths"].items():
         for method, op in item.items():
             yield method.upper(), path, op
@@ -58,17 +59,16 @@ class Schemas:
             return " | ".join(dict.fromkeys(kinds))
         if "const" in schema:
             return "string"
-        kind = schema.get("type", "object" if "properties" in schema else "any")
+        kind: str = schema.get("type", "object" if "properties" in schema else "any")
         if kind == "array":
             return f"array of {self.type_of(schema.get('items', {}))}"
         return kind
 
     def description(self, schema: dict[str, Any]) -> str:
-        if schema.get("description"):
-            return schema["description"]
         resolved = self.resolve(schema)
-        if resolved.get("description"):
-            return resolved["description"]
+        description: str | None = schema.get("description") or resolved.get("description")
+        if description:
+            return description
         for branch in resolved.get("anyOf", []):
             if branch.get("type") != "null" and self.description(branch):
                 return self.description(branch)

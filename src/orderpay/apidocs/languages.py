@@ -51,10 +51,10 @@ def camel(name: str) -> str:
     return name[0].upper() + name[1:]
 
 
-def _segments(call: Call):
+def _segments(call: Call) -> list[tuple[str, None] | tuple[None, str]]:
     """The path as (text, variable) pieces: `/api/v1/payments/{payment_id}` is
     [("/api/v1/payments/", None), (None, "PAYMENT_ID")]."""
-    pieces = []
+    pieces: list[tuple[str, None] | tuple[None, str]] = []
     for part in re.split(r"(\{[^}]+\})", call.path):
         if part.startswith("{"):
             pieces.append((None, call.path_values[part[1:-1]]))

@@ -1,26 +1,55 @@
 """All SQL of the businesses domain (businesses, their members and products)."""
 
-from sqlalchemy import exists, insert, select
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.businesses.models import (
-    business_members_table,
-    businesses_table,
-    products_table,
-)
+from orderpay.businesses.models import business_members_table as members
+from orderpay.businesses.models import businesses_table as businesses
+from orderpay.businesses.models import products_table as products
 from orderpay.db import utcnow
 
-businesses = businesses_table
-members = business_members_table
-products = products_table
+
+@dataclass(frozen=True, slots=True)
+class NewBusiness:
+    id: int
+    name: str
+    currency: str
+    stripe_account_id: str | None
+    commission_bps: int
 
 
-async def insert_business(conn: AsyncConnection, **values) -> Row:
+@dataclass(frozen=True, slots=True)
+class NewProduct:
+    id: int
+    name: str
+    price_cents: int
+
+
+async def insert_business(
+    conn: AsyncConnection,
+    *,
+    name: str,
+    currency: str,
+    stripe_account_id: str | None,
+    commission_bps: int,
+) -> NewBusiness:
     result = await conn.execute(
-        insert(businesses).values(created_at=utcnow(), **values).returning(businesses)
+        insert(businesses)
+        .values(
+            name=name,
+            currency=currency,
+            stripe_account_id=stripe_account_id,
+            commission_bps=commission_bps,
+            created_at=utcnow(),
+        )
+        .returning(businesses.c.id)
     )
-    return result.one()
+    business_id: int = result.scalar_one()
+    return NewBusiness(business_id, name, currency, stripe_account_id, commission_bps)
 
 
 async def by_id(conn: AsyncConnection, business_id: int) -> Row | None:
@@ -38,20 +67,21 @@ async def is_member(conn: AsyncConnection, *, business_id: int, user_id: int) ->
     return bool((await conn.execute(query)).scalar())
 
 
-def member_business_ids(user_id: int):
+def member_business_ids(user_id: int) -> Select[Any]:
     """A subquery of the businesses the user is a member of."""
     return select(members.c.business_id).where(members.c.user_id == user_id)
 
 
 async def insert_product(
     conn: AsyncConnection, *, business_id: int, name: str, price_cents: int
-) -> Row:
+) -> NewProduct:
     result = await conn.execute(
         insert(products)
         .values(business_id=business_id, name=name, price_cents=price_cents, created_at=utcnow())
-        .returning(products.c.id, products.c.name, products.c.price_cents)
+        .returning(products.c.id)
     )
-    return result.one()
+    product_id: int = result.scalar_one()
+    return NewProduct(product_id, name, price_cents)
 
 
 async def products_by_ids(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:

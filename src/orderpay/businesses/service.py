@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +23,7 @@ async def create_business(
     currency: str = "eur",
     stripe_account_id: str | None = None,
     commission_bps: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     if not name.strip():
         raise Unprocessable("The name must not be empty.", code="invalid_name")
     if not CURRENCY.match(currency):
@@ -52,7 +53,7 @@ async def create_business(
     }
 
 
-async def add_member(db: Database, *, business_id: int, user_id: int) -> dict:
+async def add_member(db: Database, *, business_id: int, user_id: int) -> dict[str, Any]:
     try:
         async with db.transaction() as conn:
             if await repository.by_id(conn, business_id) is None:
@@ -65,7 +66,9 @@ async def add_member(db: Database, *, business_id: int, user_id: int) -> dict:
     return {"business_id": str(business_id), "user_id": str(user_id)}
 
 
-async def create_product(db: Database, *, business_id: int, name: str, price_cents: int) -> dict:
+async def create_product(
+    db: Database, *, business_id: int, name: str, price_cents: int
+) -> dict[str, Any]:
     if price_cents < 0:
         raise Unprocessable("price_cents must not be negative.", code="invalid_price")
     if price_cents > MAX_CHARGE_CENTS:

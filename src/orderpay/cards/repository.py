@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderpay.cards.models import cards_table
+from orderpay.cards.models import cards_table as cards
 from orderpay.db import utcnow
-
-cards = cards_table
 
 
 async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:
@@ -17,19 +17,19 @@ async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) ->
     return list(await conn.execute(query))
 
 
-async def insert_card(conn: AsyncConnection, **values) -> Row:
+async def insert_card(conn: AsyncConnection, **values: Any) -> Row:
     result = await conn.execute(
-        insert(cards).values(created_at=utcnow(), detached=False, **values).returning(cards)
+        insert(cards).values(created_at=utcnow(), detached=False, **values).returning(*cards.c)
     )
     return result.one()
 
 
-async def reattach(conn: AsyncConnection, *, card_id: int, **values) -> Row:
+async def reattach(conn: AsyncConnection, *, card_id: int, **values: Any) -> Row:
     result = await conn.execute(
         update(cards)
         .where(cards.c.id == card_id)
         .values(detached=False, created_at=utcnow(), **values)
-        .returning(cards)
+        .returning(*cards.c)
     )
     return result.one()
 

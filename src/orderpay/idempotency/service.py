@@ -11,24 +11,24 @@ work). A lock older than `lock_timeout` belongs to a dead process and may be tak
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import orjson
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningInsert
 
-from orderpay.db import dialect_insert_for, utcnow
+from orderpay.db import Database, dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
-from orderpay.idempotency.models import idempotency_keys_table
-from orderpay.payments.models import payments_table
-from orderpay.refunds.models import refunds_table
+from orderpay.idempotency.models import idempotency_keys_table as keys
+from orderpay.payments.models import payments_table as payments
+from orderpay.refunds.models import refunds_table as refunds
+from orderpay.users.models import CurrentUser
 
-keys = idempotency_keys_table
-payments = payments_table
-refunds = refunds_table
 MAX_KEY_LENGTH = 255
 
 
@@ -39,12 +39,16 @@ class StoredResponse:
     location: str | None = None
 
 
+# "new": first use; "resume": an earlier request with this key ended without a stored
+# response (or died): finish its work; "replay": answer with the claim's `response`.
+ClaimKind = Literal["new", "resume", "replay"]
+
+
 @dataclass(frozen=True)
 class Claim:
     key_id: int
-    # "new": first use; "resume": an earlier request with this key ended without a stored
-    # response (or died): finish its work; "replay": answer with `response`.
-    kind: str
+    kind: ClaimKind
+    # Set exactly when `kind` is "replay".
     response: StoredResponse | None = None
 
 
@@ -162,7 +166,7 @@ async def complete(conn: AsyncConnection, *, key_id: int, response: StoredRespon
 # The two statements of every Create Payment with a key, built once (see
 # payments/repository.py: a prebuilt statement's compiled form is found by a memoized key).
 @cache
-def _claim_statement(dialect_name: str):
+def _claim_statement(dialect_name: str) -> ReturningInsert[Any]:
     return (
         dialect_insert_for(dialect_name, keys)
         .on_conflict_do_nothing(index_elements=["user_id", "endpoint", "key"])
@@ -183,7 +187,7 @@ async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:
     return await _forget(conn, keys.c.created_at < cutoff)
 
 
-async def _forget(conn: AsyncConnection, condition) -> int:
+async def _forget(conn: AsyncConnection, condition: ColumnElement[bool]) -> int:
     """Deletes keys, first unlinking the payments and refunds they created. SQLite gives a
     new row the highest id deleted: a new key must not inherit an old payment or refund (the
     link is unique, and a retry with a key resumes what is linked to it)."""
@@ -198,14 +202,14 @@ async def _forget(conn: AsyncConnection, condition) -> int:
 
 
 async def run_idempotent(
-    db,
+    db: Database,
     *,
     token_hash: str,
     endpoint: str,
     request: IdempotencyRequest | None,
     ttl_seconds: float,
     lock_timeout_seconds: float,
-    work,
+    work: Callable[[CurrentUser, int | None], Awaitable[StoredResponse]],
 ) -> tuple[StoredResponse, bool]:
     """Runs `work(user, key_id)` at most once per Idempotency-Key (for endpoints off the
     payment hot path: orders, cards, refunds). Returns (response, replayed). `key_id` is the
@@ -233,6 +237,7 @@ async def run_idempotent(
                 lock_timeout_seconds=lock_timeout_seconds,
             )
             if claimed.kind == "replay":
+                assert claimed.response is not None, "a replay claim carries its response"
                 return claimed.response, True
     try:
         response = await work(user, claimed.key_id if claimed is not None else None)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.installation.models import installation_table
-
-installation = installation_table
+from orderpay.installation.models import installation_table as installation
 
 
 class NotMigrated(RuntimeError):
@@ -18,7 +17,7 @@ class NotMigrated(RuntimeError):
 
 
 async def installation_id(conn: AsyncConnection) -> str:
-    found = (await conn.execute(select(installation.c.id))).scalars().all()
+    found: Sequence[str] = (await conn.execute(select(installation.c.id))).scalars().all()
     if len(found) != 1:
         raise NotMigrated(
             "The database has no installation id (found "

@@ -1,19 +1,21 @@
 from datetime import datetime
-from typing import cast
+from typing import Literal, cast, get_args
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
 
-ORDER_STATES = ("pending_payment", "paid", "rejected")
-REJECT_REASONS = (
+OrderState = Literal["pending_payment", "paid", "rejected"]
+ORDER_STATES: tuple[OrderState, ...] = get_args(OrderState)
+RejectReason = Literal[
     "other",
     "dishes_unavailable",
     "kitchen_full",
     "no_delivery_person",
     "almost_closing_time",
-)
+]
+REJECT_REASONS: tuple[RejectReason, ...] = get_args(RejectReason)
 
 
 class Order(Base):

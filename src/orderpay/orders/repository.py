@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, or_, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import order_elements_table, orders_table
+from orderpay.orders.models import OrderState
+from orderpay.orders.models import order_elements_table as elements
+from orderpay.orders.models import orders_table as orders
 
-orders = orders_table
-elements = order_elements_table
 
-
-async def insert_order(conn: AsyncConnection, *, element_rows: list[dict], **values) -> Row:
+async def insert_order(
+    conn: AsyncConnection, *, element_rows: list[dict[str, Any]], **values: Any
+) -> Row:
     now = utcnow()
     order = (
         await conn.execute(
-            insert(orders).values(created_at=now, updated_at=now, **values).returning(orders)
+            insert(orders).values(created_at=now, updated_at=now, **values).returning(*orders.c)
         )
     ).one()
     await conn.execute(insert(elements), [{"order_id": order.id, **e} for e in element_rows])
@@ -37,7 +40,7 @@ async def elements_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, 
     return result
 
 
-def _visible_to(user_id: int):
+def _visible_to(user_id: int) -> ColumnElement[bool]:
     return or_(
         orders.c.customer_id == user_id, orders.c.business_id.in_(member_business_ids(user_id))
     )
@@ -63,8 +66,8 @@ async def mark_rejected(
     conn: AsyncConnection,
     *,
     order_id: int,
-    from_states: tuple[str, ...],
-    reject_reason: str,
+    from_states: tuple[OrderState, ...],
+    reject_reason: str,  # orders/schemas checks it is a RejectReason
     other_rejection_reason: str | None,
 ) -> Row | None:
     result = await conn.execute(
@@ -76,6 +79,6 @@ async def mark_rejected(
             other_rejection_reason=other_rejection_reason,
             updated_at=utcnow(),
         )
-        .returning(orders)
+        .returning(*orders.c)
     )
     return result.first()

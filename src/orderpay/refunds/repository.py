@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.payments.models import payments_table
-from orderpay.refunds.models import RefundState, refunds_table
-
-refunds = refunds_table
-payments = payments_table
+from orderpay.payments.models import payments_table as payments
+from orderpay.refunds.models import RefundState
+from orderpay.refunds.models import refunds_table as refunds
 
 
 async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row | None:
@@ -30,17 +29,16 @@ async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> i
     query = select(func.coalesce(func.sum(refunds.c.amount_cents), 0)).where(
         refunds.c.payment_id == payment_id, refunds.c.state == state
     )
-    return (await conn.execute(query)).scalar_one()
+    total_cents: int = (await conn.execute(query)).scalar_one()
+    return total_cents
 
 
 async def unreserved(conn: AsyncConnection, payment: Row) -> int:
     """What of the payment is neither refunded nor reserved by a pending refund: what may
     still be refunded."""
-    return (
-        payment.amount_cents
-        - payment.refunded_cents
-        - await total(conn, payment.id, RefundState.PENDING)
-    )
+    amount_cents: int = payment.amount_cents
+    refunded_cents: int = payment.refunded_cents
+    return amount_cents - refunded_cents - await total(conn, payment.id, RefundState.PENDING)
 
 
 async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Row]:
@@ -52,10 +50,10 @@ async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Ro
     return list(await conn.execute(query))
 
 
-async def insert_refund(conn: AsyncConnection, **values) -> Row:
+async def insert_refund(conn: AsyncConnection, **values: Any) -> Row:
     now = utcnow()
     result = await conn.execute(
-        insert(refunds).values(created_at=now, updated_at=now, **values).returning(refunds)
+        insert(refunds).values(created_at=now, updated_at=now, **values).returning(*refunds.c)
     )
     return result.one()
 
@@ -69,14 +67,14 @@ async def transition(
     stripe_refund_id: str | None,
 ) -> Row | None:
     """Compare-and-set: moves the refund only from one of `from_states`."""
-    values: dict = {"state": to_state, "updated_at": utcnow()}
+    values: dict[str, Any] = {"state": to_state, "updated_at": utcnow()}
     if stripe_refund_id is not None:
         values["stripe_refund_id"] = stripe_refund_id
     result = await conn.execute(
         update(refunds)
         .where(refunds.c.id == refund_id, refunds.c.state.in_(from_states))
         .values(**values)
-        .returning(refunds)
+        .returning(*refunds.c)
     )
     return result.first()
 
@@ -88,7 +86,7 @@ async def set_refunded(
         update(payments)
         .where(payments.c.id == payment_id)
         .values(refunded_cents=refunded_cents, state=state, updated_at=utcnow())
-        .returning(payments)
+        .returning(*payments.c)
     )
     return result.one()
 

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -16,6 +17,15 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    """The caller, as its bearer token names it."""
+
+    id: int
+    email: str
+    stripe_customer_id: str | None
 
 
 # Core's view of each table, typed once for the repositories' statements.

@@ -5,18 +5,18 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.users.models import users_table
+from orderpay.users.models import CurrentUser
+from orderpay.users.models import users_table as users
 
-users = users_table
 
-
-async def by_token_hash(conn: AsyncConnection, token_hash: str) -> Row | None:
+async def by_token_hash(conn: AsyncConnection, token_hash: str) -> CurrentUser | None:
     result = await conn.execute(
         select(users.c.id, users.c.email, users.c.stripe_customer_id).where(
             users.c.token_hash == token_hash
         )
     )
-    return result.first()
+    row = result.first()
+    return None if row is None else CurrentUser(row.id, row.email, row.stripe_customer_id)
 
 
 async def by_id(conn: AsyncConnection, user_id: int) -> Row | None:
@@ -24,13 +24,15 @@ async def by_id(conn: AsyncConnection, user_id: int) -> Row | None:
     return result.first()
 
 
-async def insert_user(conn: AsyncConnection, *, email: str, token_hash: str) -> Row:
+async def insert_user(conn: AsyncConnection, *, email: str, token_hash: str) -> int:
+    """The new user's id."""
     result = await conn.execute(
         insert(users)
         .values(email=email, token_hash=token_hash, created_at=utcnow())
-        .returning(users.c.id, users.c.email)
+        .returning(users.c.id)
     )
-    return result.one()
+    user_id: int = result.scalar_one()
+    return user_id
 
 
 async def set_stripe_customer(conn: AsyncConnection, *, user_id: int, customer_id: str) -> str:
@@ -42,4 +44,5 @@ async def set_stripe_customer(conn: AsyncConnection, *, user_id: int, customer_i
         .values(stripe_customer_id=customer_id)
     )
     result = await conn.execute(select(users.c.stripe_customer_id).where(users.c.id == user_id))
-    return result.scalar_one()
+    winner: str = result.scalar_one()
+    return winner

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,13 +12,7 @@ from orderpay.db import Database
 from orderpay.errors import Conflict, Unauthorized
 from orderpay.stripe_gateway import StripeGateway
 from orderpay.users import repository
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    id: int
-    email: str
-    stripe_customer_id: str | None
+from orderpay.users.models import CurrentUser
 
 
 def hash_token(token: str) -> str:
@@ -35,17 +28,17 @@ async def create_user(db: Database, *, email: str) -> tuple[int, str, str]:
     token = new_token()
     try:
         async with db.transaction() as conn:
-            row = await repository.insert_user(conn, email=email, token_hash=hash_token(token))
+            user_id = await repository.insert_user(conn, email=email, token_hash=hash_token(token))
     except IntegrityError:
         raise Conflict(f"A user with email {email!r} exists.", code="email_taken") from None
-    return row.id, row.email, token
+    return user_id, email, token
 
 
 async def authenticate(conn: AsyncConnection, *, token_hash: str) -> CurrentUser:
-    row = await repository.by_token_hash(conn, token_hash)
-    if row is None:
+    user = await repository.by_token_hash(conn, token_hash)
+    if user is None:
         raise Unauthorized("The bearer token is unknown.")
-    return CurrentUser(row.id, row.email, row.stripe_customer_id)
+    return user
 
 
 async def ensure_stripe_customer(db: Database, gateway: StripeGateway, *, user: CurrentUser) -> str:

@@ -9,9 +9,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import dialect_insert, utcnow
-from orderpay.webhooks.models import stripe_events_table
-
-events = stripe_events_table
+from orderpay.webhooks.models import stripe_events_table as events
 
 
 async def store(conn: AsyncConnection, *, event_id: str, type: str, payload: str) -> bool:
