@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -22,7 +23,8 @@ from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
 from orderpay.installation.repository import installation_id
 from orderpay.metrics import REQUEST_SECONDS, REQUESTS
-from orderpay.payments.service import PaymentService
+from orderpay.payments.create import AfterCharge, PaymentCreation
+from orderpay.payments.settle import PaymentSettlement
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings, get_settings
 from orderpay.stripe_gateway import StripeGateway
@@ -151,6 +153,20 @@ class RequestContextMiddleware:
 _request_metrics: dict[tuple[str, str, int], tuple] = {}
 
 
+def _test_pause_after_charge(settings: Settings) -> AfterCharge | None:
+    """Tests only (TEST_PAUSE_BEFORE_OUTCOME_COMMIT_SECONDS): Create Payment pauses between
+    Stripe's charge and its recording, so that tests/payments/test_crash_recovery.py can kill
+    the process there. Injected here, so the hot path reads no test setting per request."""
+    seconds = settings.test_pause_before_outcome_commit_seconds
+    if not seconds:
+        return None
+
+    async def pause(_payment_id: int) -> None:
+        await asyncio.sleep(seconds)
+
+    return pause
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -165,7 +181,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.db = db
         app.state.gateway = gateway
-        app.state.payments = PaymentService(db=db, gateway=gateway, settings=settings)
+        payment_settlement = PaymentSettlement(db=db, gateway=gateway, settings=settings)
+        payment_creation = PaymentCreation(
+            db=db,
+            gateway=gateway,
+            settings=settings,
+            settlement=payment_settlement,
+            after_charge=_test_pause_after_charge(settings),
+        )
         app.state.cards = CardService(db=db, gateway=gateway, settings=settings)
         app.state.refunds = RefundService(db=db, gateway=gateway, settings=settings)
         app.state.webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
@@ -176,7 +199,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             db=db,
             gateway=gateway,
-            payments=app.state.payments,
+            payment_creation=payment_creation,
+            payment_settlement=payment_settlement,
             cards=app.state.cards,
             refunds=app.state.refunds,
             webhooks=app.state.webhooks,
