@@ -26,8 +26,10 @@ STEPS = {
     "PaymentCreation._charge (orderpay/payments/create.py)": "Stripe: create + confirm",
     "StripeClient.raw_request_async (stripe/_stripe_client.py)": "  in the stripe SDK",
     "ClientSession._request (aiohttp/client.py)": "    of which aiohttp",
-    "PaymentCreation._record_outcome_in_one_statement (orderpay/payments/create.py)": "transaction 2 (one statement, PostgreSQL)",
-    "PaymentCreation._record_outcome (orderpay/payments/create.py)": "transaction 2 (general path)",
+    "PaymentCreation._record_outcome_in_one_statement (orderpay/payments/create.py)":
+        "transaction 2 (one statement, PostgreSQL)",
+    "PaymentCreation._record_outcome (orderpay/payments/create.py)":
+        "transaction 2 (general path)",
     "render_outcome (orderpay/payments/schemas.py)": "render the payment document",
     "greenlet_spawn (sqlalchemy/util/concurrency.py)": "all SQL through SQLAlchemy",
     "Database.autocommit (orderpay/db.py)": "  pool checkout and return",
@@ -37,7 +39,7 @@ STEPS = {
 def package_of(path: str) -> str:
     parts = path.replace("\\", "/").split("/")
     if "site-packages" in parts:
-        rest = parts[parts.index("site-packages") + 1 :]
+        rest = parts[parts.index("site-packages") + 1:]
         return rest[0] if rest else "?"
     if "orderpay" in parts:
         return "orderpay"
@@ -81,19 +83,16 @@ def summarize(raw: str) -> dict:
     return {
         "samples": total,
         "self_by_package": {k: pct(v) for k, v in by_package.most_common(16)},
-        "steps_inclusive": {
-            f"{label} [{frame}]": pct(inclusive[frame]) for frame, label in STEPS.items()
-        },
+        "steps_inclusive": {f"{label} [{frame}]": pct(inclusive[frame])
+                            for frame, label in STEPS.items()},
         "top_self": {k: pct(v) for k, v in leaf.most_common(25)},
         "top_inclusive": {k: pct(v) for k, v in inclusive.most_common(60)},
     }
 
 
 def render(summary: dict) -> str:
-    lines = [
-        f"profile: {summary['samples']} samples of one worker, 1 sample per ms of CPU",
-        "  self time by package:",
-    ]
+    lines = [f"profile: {summary['samples']} samples of one worker, 1 sample per ms of CPU",
+             "  self time by package:"]
     lines += [f"    {v:5.1f}%  {k}" for k, v in summary["self_by_package"].items()]
     lines.append("  inclusive time of the payment's steps:")
     lines += [f"    {v:5.1f}%  {k}" for k, v in summary["steps_inclusive"].items()]

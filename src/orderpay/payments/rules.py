@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    String,
     case,
     cast,
     exists,
     false,
     func,
+    literal_column,
     not_,
     or_,
 )
@@ -51,8 +53,10 @@ def application_fee_sql(
     destination_account_id: ColumnElement[Any],
 ) -> ColumnElement[Any]:
     """`application_fee_of` in SQL (integer division of BIGINTs, as in Python)."""
-    fee = (cast(total_cents, BigInteger) * commission_bps * 2 + 10000) // 20000
-    return case((func.coalesce(destination_account_id, "") != "", fee), else_=None)
+    two, half, whole = (literal_column(str(n), BigInteger) for n in (2, 10000, 20000))
+    fee = (cast(total_cents, BigInteger) * commission_bps * two + half) // whole
+    no_account = literal_column("''", String)
+    return case((func.coalesce(destination_account_id, no_account) != no_account, fee))
 
 
 # -- who may pay with which card ----------------------------------------------------------
