@@ -173,7 +173,7 @@ def _document(payment, order_id: int) -> bytes:
 async def _one_statement_each(body: Body, token_hash: str, order_id: int,
                               idempotency_key: str | None) -> Response:
     async with autocommit.connect() as conn:
-        payment = await repository.begin_payment(
+        payment = await repository.begin_payment_on(
             conn, token_hash=token_hash, order_id=order_id,
             payment_method_id=body.data.attributes.stripe_token, saved=False, single_use=False,
             idempotency_key=idempotency_key, request_hash="0" * 64 if idempotency_key else None,
@@ -187,7 +187,7 @@ async def _one_statement_each(body: Body, token_hash: str, order_id: int,
     recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
     document = _document(SimpleNamespace(**recorded), order_id)
     async with autocommit.connect() as conn:
-        await repository.record_outcome(
+        await repository.record_outcome_on(
             conn, payment_id=payment.id, order_id=order_id, state="succeeded",
             mark_order_paid=True, now=now, key_id=payment.idempotency_key_id,
             response_status=201, response_body=document,

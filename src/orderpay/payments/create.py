@@ -7,7 +7,7 @@ In three steps, with no transaction or row lock held while Stripe works:
    database. On PostgreSQL it is one statement (repository.begin_payment) in the common case.
 2. `_charge`, Stripe: create the PaymentIntent, then confirm it, each with an idempotency
    key derived from the payment id, within a total deadline.
-3. `_record_outcome`, one short transaction: record the outcome through a compare-and-set
+3. `_record_outcome`, a second short transaction: record the outcome through a compare-and-set
    transition, mark the order paid, store the response for the Idempotency-Key. On
    PostgreSQL it is one statement (repository.record_outcome) in the common case.
 
@@ -314,18 +314,17 @@ class PaymentCreation:
         common case: a payable order of the caller, a card they may use, a new (or no)
         Idempotency-Key. None otherwise (nothing written): the general path decides."""
         try:
-            async with self.db.autocommit() as conn:
-                row = await repository.begin_payment(
-                    conn,
-                    token_hash=token_hash,
-                    order_id=order_id,
-                    payment_method_id=source.saved_payment_method_id or source.stripe_token,
-                    saved=source.saved_payment_method_id is not None,
-                    single_use=rules.is_single_use(source.stripe_token),
-                    idempotency_key=idempotency_request.key if idempotency_request else None,
-                    request_hash=idempotency_request.request_hash if idempotency_request else None,
-                    now=utcnow(),
-                )
+            row = await repository.begin_payment(
+                self.db,
+                token_hash=token_hash,
+                order_id=order_id,
+                payment_method_id=source.saved_payment_method_id or source.stripe_token,
+                saved=source.saved_payment_method_id is not None,
+                single_use=rules.is_single_use(source.stripe_token),
+                idempotency_key=idempotency_request.key if idempotency_request else None,
+                request_hash=idempotency_request.request_hash if idempotency_request else None,
+                now=utcnow(),
+            )
         except IntegrityError:
             raise await self._second_live_payment(order_id) from None
         if row is None:
@@ -513,7 +512,7 @@ class PaymentCreation:
     async def _record_outcome_in_one_statement(
         self, payment: Row[Any], result: StripeResult, key_id: int | None, render: Renderer
     ) -> StoredResponse | None:
-        """Transaction 3 as one statement (repository.record_outcome: PostgreSQL) when
+        """Transaction 2 as one statement (repository.record_outcome: PostgreSQL) when
         Stripe answered with a PaymentIntent, the common case: the same compare-and-set,
         order marking and stored response as `_record_outcome`, decided before the
         statement from the payment as it was inserted. None when it does not apply or the
@@ -550,20 +549,19 @@ class PaymentCreation:
         if outcome.client_secret:
             # The client_secret is a secret: the stored copy goes without it.
             stored = render(dataclasses.replace(outcome, client_secret=None))
-        async with self.db.autocommit() as conn:
-            done = await repository.record_outcome(
-                conn,
-                payment_id=payment.id,
-                order_id=payment.order_id,
-                state=state,
-                mark_order_paid=state == PaymentState.SUCCEEDED,
-                now=now,
-                key_id=key_id,
-                response_status=stored.status if key_id is not None else None,
-                response_body=stored.body if key_id is not None else None,
-                response_location=stored.location if key_id is not None else None,
-                **fields,
-            )
+        done = await repository.record_outcome(
+            self.db,
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            state=state,
+            mark_order_paid=state == PaymentState.SUCCEEDED,
+            now=now,
+            key_id=key_id,
+            response_status=stored.status if key_id is not None else None,
+            response_body=stored.body if key_id is not None else None,
+            response_location=stored.location if key_id is not None else None,
+            **fields,
+        )
         if not done:
             return None
         if recorded.intent_to_cancel:
@@ -575,7 +573,7 @@ class PaymentCreation:
     async def _record_outcome(
         self, payment: Row[Any], result: StripeResult, key_id: int | None, render: Renderer
     ) -> StoredResponse:
-        """Transaction 3, every case: records what Stripe said (if the payment is still in
+        """Transaction 2, every case: records what Stripe said (if the payment is still in
         doubt), answers from the payment as recorded and stores or releases the key."""
         recorded: PaymentRow = payment
         async with self.db.transaction() as conn:

@@ -43,7 +43,7 @@ from sqlalchemy.sql.elements import Cast
 from sqlalchemy.types import TypeEngine
 
 from orderpay.businesses.models import businesses_table
-from orderpay.db import utcnow
+from orderpay.db import Database, utcnow
 from orderpay.idempotency.models import idempotency_keys_table
 from orderpay.orders.models import orders_table
 from orderpay.payments import rules
@@ -452,6 +452,38 @@ _BEGIN_PAYMENT = _begin_payment_statement()
 
 
 async def begin_payment(
+    db: Database,
+    *,
+    token_hash: str,
+    order_id: int,
+    payment_method_id: str | None,
+    saved: bool,
+    single_use: bool,
+    idempotency_key: str | None,
+    request_hash: str | None,
+    now: datetime,
+) -> Row[Any] | None:
+    """Create Payment's first transaction in one statement, for the common case: on
+    PostgreSQL, where one statement is its own transaction, `begin_payment_on` an
+    autocommit connection of its own. Elsewhere (SQLite) None at once, nothing done (not
+    even a connection taken), and the caller runs the general path."""
+    if not db.is_postgresql:
+        return None
+    async with db.autocommit() as conn:
+        return await begin_payment_on(
+            conn,
+            token_hash=token_hash,
+            order_id=order_id,
+            payment_method_id=payment_method_id,
+            saved=saved,
+            single_use=single_use,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            now=now,
+        )
+
+
+async def begin_payment_on(
     conn: AsyncConnection,
     *,
     token_hash: str,
@@ -463,16 +495,13 @@ async def begin_payment(
     request_hash: str | None,
     now: datetime,
 ) -> Row[Any] | None:
-    """Create Payment's first transaction in one statement, for the common case, on an
-    autocommit connection. PostgreSQL only: elsewhere (SQLite) None at once, and the
-    caller runs the general path. It authenticates the token, locks the order, checks it is
+    """PostgreSQL, on an autocommit connection: Create Payment's first transaction in one
+    statement, for the common case. It authenticates the token, locks the order, checks it is
     payable and that the card may be used (the rules of payments/rules.py, which the
     general path applies too), claims a new Idempotency-Key and inserts the payment
     `processing`. Returns the payment (with `payer_email`, `payer_stripe_customer_id`), or
     None when any condition does not hold, in which case nothing was written. A second
     live payment of the order still raises IntegrityError (the partial unique index)."""
-    if conn.dialect.name != "postgresql":
-        return None
     result = await conn.execute(
         _BEGIN_PAYMENT,
         {
@@ -526,6 +555,43 @@ SELECT (SELECT count(*) FROM recorded) AS recorded, (SELECT count(*) FROM paid) 
 
 
 async def record_outcome(
+    db: Database,
+    *,
+    payment_id: int,
+    order_id: int,
+    state: str,
+    mark_order_paid: bool,
+    now: datetime,
+    key_id: int | None,
+    response_status: int | None,
+    response_body: bytes | None,
+    response_location: str | None,
+    **fields: Any,
+) -> bool:
+    """Create Payment's last transaction in one statement: on PostgreSQL,
+    `record_outcome_on` an autocommit connection of its own. False: nothing was written,
+    because the payment was no longer live (settled meanwhile) or the database is not
+    PostgreSQL (SQLite: nothing done, not even a connection taken); the caller then runs
+    the general path."""
+    if not db.is_postgresql:
+        return False
+    async with db.autocommit() as conn:
+        return await record_outcome_on(
+            conn,
+            payment_id=payment_id,
+            order_id=order_id,
+            state=state,
+            mark_order_paid=mark_order_paid,
+            now=now,
+            key_id=key_id,
+            response_status=response_status,
+            response_body=response_body,
+            response_location=response_location,
+            **fields,
+        )
+
+
+async def record_outcome_on(
     conn: AsyncConnection,
     *,
     payment_id: int,
@@ -539,14 +605,11 @@ async def record_outcome(
     response_location: str | None,
     **fields: Any,
 ) -> bool:
-    """Create Payment's last transaction in one statement, on an autocommit connection.
-    Locks the order (when the payment succeeded), moves the payment from a live state to
+    """PostgreSQL, on an autocommit connection: Create Payment's last transaction in one
+    statement. Locks the order (when the payment succeeded), moves the payment from a live state to
     `state` (compare-and-set), marks the order paid if it still awaits payment, and stores
     the response for the Idempotency-Key; all of it only if the payment moved. False:
-    nothing was written, because the payment was no longer live (settled meanwhile) or the
-    database is not PostgreSQL (SQLite): the caller runs the general path."""
-    if conn.dialect.name != "postgresql":
-        return False
+    the payment was no longer live (settled meanwhile) and nothing was written."""
     row = (
         await conn.execute(
             _RECORD_OUTCOME,
