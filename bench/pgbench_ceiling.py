@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.dialects import postgresql
 from tests.support.postgres import PG_BIN, PostgresCluster
 
 from bench.seed import seed
@@ -36,8 +37,9 @@ def one_line(sql: str) -> str:
 
 
 def script() -> str:
-    begin = _BEGIN_PAYMENT.text
-    begin = begin[: begin.rindex("SELECT inserted.*")] + (
+    # Built in Core: compiled with pgbench's `:name` variables (every parameter is CAST).
+    begin = str(_BEGIN_PAYMENT.compile(dialect=postgresql.dialect(paramstyle="named")))
+    begin = begin[: begin.rindex("SELECT inserted.id")] + (
         "SELECT inserted.id AS payment_id, inserted.idempotency_key_id AS key_id FROM inserted"
     )
     record = _RECORD_OUTCOME.text
@@ -49,6 +51,7 @@ def script() -> str:
         .replace("CAST(:stripe_payment_intent_id AS VARCHAR)", "'pi_' || :payment_id")
         .replace("CAST(:card_brand AS VARCHAR)", "'visa'")
         .replace("CAST(:card_last4 AS VARCHAR)", "'4242'")
+        .replace("CAST(:intent_to_cancel AS BOOLEAN)", "false")
         .replace("CAST(:response_status AS INTEGER)", "201")
         .replace("CAST(:response_body AS BYTEA)", "'\\x7b7d'::bytea")
         .replace("CAST(:response_location AS VARCHAR)", "'/api/v1/payments/' || :payment_id")

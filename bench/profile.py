@@ -22,14 +22,14 @@ STEPS = {
     "RequestContextMiddleware.__call__ (orderpay/api/app.py)": "whole request below our middleware",
     "create_payment (orderpay/payments/endpoints.py)": "the endpoint function",
     "read_document (orderpay/api/documents.py)": "read and parse the JSON:API body",
-    "PaymentService._begin (orderpay/payments/service.py)": "transaction 1 (any path)",
-    "PaymentService._charge (orderpay/payments/service.py)": "Stripe: create + confirm",
+    "PaymentCreation._begin (orderpay/payments/create.py)": "transaction 1 (any path)",
+    "PaymentCreation._charge (orderpay/payments/create.py)": "Stripe: create + confirm",
     "StripeClient.raw_request_async (stripe/_stripe_client.py)": "  in the stripe SDK",
     "ClientSession._request (aiohttp/client.py)": "    of which aiohttp",
-    "PaymentService._record_in_one_statement (orderpay/payments/service.py)": (
+    "PaymentCreation._record_outcome_in_one_statement (orderpay/payments/create.py)": (
         "transaction 2 (one statement, PostgreSQL)"
     ),
-    "record_result (orderpay/payments/service.py)": "transaction 2 (general path)",
+    "PaymentCreation._record_outcome (orderpay/payments/create.py)": "transaction 2 (general path)",
     "render_outcome (orderpay/payments/schemas.py)": "render the payment document",
     "greenlet_spawn (sqlalchemy/util/concurrency.py)": "all SQL through SQLAlchemy",
     "Database.autocommit (orderpay/db.py)": "  pool checkout and return",

@@ -238,7 +238,7 @@ async def _one_statement_each(
     body: Body, token_hash: str, order_id: int, idempotency_key: str | None
 ) -> Response:
     async with autocommit.connect() as conn:
-        payment = await repository.begin_payment(
+        payment = await repository.begin_payment_on(
             conn,
             token_hash=token_hash,
             order_id=order_id,
@@ -264,7 +264,7 @@ async def _one_statement_each(
     recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
     document = _document(SimpleNamespace(**recorded), order_id)
     async with autocommit.connect() as conn:
-        await repository.record_outcome(
+        await repository.record_outcome_on(
             conn,
             payment_id=payment.id,
             order_id=order_id,

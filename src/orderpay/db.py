@@ -1,7 +1,7 @@
 """Database engine, declarative base and the few helpers every repository shares.
 
 The hot path uses SQLAlchemy Core statements on an `AsyncConnection` (one short
-transaction per step, see payments/service.py); the models below only declare the tables.
+transaction per step, see payments/create.py); the models below only declare the tables.
 """
 
 from __future__ import annotations

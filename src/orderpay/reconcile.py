@@ -8,7 +8,7 @@ from typing import Any
 from orderpay.db import Database
 from orderpay.idempotency.service import purge
 from orderpay.payments.accounting import ChargeAccounting
-from orderpay.payments.service import PaymentService
+from orderpay.payments.settle import PaymentSettlement
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import StripeGateway
@@ -26,7 +26,7 @@ async def reconcile(
     webhooks = WebhookService(db=db, gateway=gateway, settings=settings)
     # Kept webhook events first: they may settle payments without asking Stripe ...
     events = await webhooks.apply_pending()
-    payments = await PaymentService(db=db, gateway=gateway, settings=settings).reconcile(
+    payments = await PaymentSettlement(db=db, gateway=gateway, settings=settings).reconcile(
         older_than_seconds=older_than_seconds, abandon_after_seconds=abandon_after_seconds
     )
     # ... and again after: a refund or dispute kept until its payment succeeded.

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from orderpay.payments.service import application_fee
+from orderpay.payments.rules import application_fee
 from tests.conftest import make_settings, running_api
 from tests.support.stripe_stub import StripeStub
 

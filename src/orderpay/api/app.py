@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -26,7 +27,8 @@ from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
 from orderpay.installation.repository import installation_id
 from orderpay.metrics import REQUEST_SECONDS, REQUESTS
-from orderpay.payments.service import PaymentService
+from orderpay.payments.create import AfterCharge, PaymentCreation
+from orderpay.payments.settle import PaymentSettlement
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings, get_settings
 from orderpay.stripe_gateway import StripeGateway
@@ -161,6 +163,20 @@ class RequestContextMiddleware:
 _request_metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
+def _test_pause_after_charge(settings: Settings) -> AfterCharge | None:
+    """Tests only (TEST_PAUSE_BEFORE_OUTCOME_COMMIT_SECONDS): Create Payment pauses between
+    Stripe's charge and its recording, so that tests/payments/test_crash_recovery.py can kill
+    the process there. Injected here, so the hot path reads no test setting per request."""
+    seconds = settings.test_pause_before_outcome_commit_seconds
+    if not seconds:
+        return None
+
+    async def pause(_payment_id: int) -> None:
+        await asyncio.sleep(seconds)
+
+    return pause
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -172,11 +188,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with db.connect() as conn:
             # Read once: the installation id never changes (it names this database in Stripe).
             gateway = StripeGateway(settings, installation_id=await installation_id(conn))
+        payment_settlement = PaymentSettlement(db=db, gateway=gateway, settings=settings)
         services = AppServices(
             settings=settings,
             db=db,
             gateway=gateway,
-            payments=PaymentService(db=db, gateway=gateway, settings=settings),
+            payment_creation=PaymentCreation(
+                db=db,
+                gateway=gateway,
+                settings=settings,
+                settlement=payment_settlement,
+                after_charge=_test_pause_after_charge(settings),
+            ),
+            payment_settlement=payment_settlement,
             cards=CardService(db=db, gateway=gateway, settings=settings),
             refunds=RefundService(db=db, gateway=gateway, settings=settings),
             webhooks=WebhookService(db=db, gateway=gateway, settings=settings),
@@ -184,11 +208,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # What every handler's dependencies read (api/deps.py): the one attribute.
         app.state.services = services
-        # Still read directly until payments/ moves to deps.Payments (issue 12, its split):
-        # payments/endpoints.py reads `app.state.payments`. `db` and `settings` go with it.
-        app.state.payments = services.payments
-        app.state.db = db
-        app.state.settings = settings
         try:
             yield
         finally:

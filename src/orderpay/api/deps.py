@@ -18,7 +18,8 @@ from orderpay.checkout.service import CheckoutService
 from orderpay.db import Database
 from orderpay.errors import Unauthorized
 from orderpay.idempotency.service import validate_key
-from orderpay.payments.service import PaymentService
+from orderpay.payments import create as payments_create
+from orderpay.payments import settle as payments_settle
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import StripeGateway
@@ -113,7 +114,8 @@ class AppServices:
     settings: Settings
     db: Database
     gateway: StripeGateway
-    payments: PaymentService
+    payment_creation: payments_create.PaymentCreation
+    payment_settlement: payments_settle.PaymentSettlement
     cards: CardService
     refunds: RefundService
     webhooks: WebhookService
@@ -144,8 +146,20 @@ async def current_user(request: Request, token_hash: TokenHash) -> Authenticated
         return await authenticate(conn, token_hash=token_hash)
 
 
-async def payment_service(request: Request) -> PaymentService:
-    return services_of(request).payments
+async def current_user_or_checkout_session(
+    request: Request, token_hash: TokenHashOrCheckoutSession
+) -> AuthenticatedUser:
+    """`current_user` for the endpoints the checkout page calls (TokenHashOrCheckoutSession)."""
+    async with services_of(request).db.connect() as conn:
+        return await authenticate(conn, token_hash=token_hash)
+
+
+async def payment_creation(request: Request) -> payments_create.PaymentCreation:
+    return services_of(request).payment_creation
+
+
+async def payment_settlement(request: Request) -> payments_settle.PaymentSettlement:
+    return services_of(request).payment_settlement
 
 
 async def card_service(request: Request) -> CardService:
@@ -169,6 +183,9 @@ async def checkout_service(request: Request) -> CheckoutService:
 TokenHash = Annotated[str, Depends(token_hash)]
 TokenHashOrCheckoutSession = Annotated[str, Depends(token_hash_or_checkout_session)]
 CurrentUser = Annotated[AuthenticatedUser, Depends(current_user)]
+CurrentUserOrCheckoutSession = Annotated[
+    AuthenticatedUser, Depends(current_user_or_checkout_session)
+]
 # The key's dependency takes the token's (solved once per request, shared with the handler's):
 # a missing token is 401 before the key is looked at, a bad key from an unknown token 401 too.
 IdempotencyKey = Annotated[str | None, Depends(bearer_idempotency_key)]
@@ -176,7 +193,8 @@ IdempotencyKeyOrCheckoutSession = Annotated[str | None, Depends(checkout_idempot
 DB = Annotated[Database, Depends(database)]
 Gateway = Annotated[StripeGateway, Depends(gateway)]
 AppSettings = Annotated[Settings, Depends(settings)]
-Payments = Annotated[PaymentService, Depends(payment_service)]
+PaymentCreation = Annotated[payments_create.PaymentCreation, Depends(payment_creation)]
+PaymentSettlement = Annotated[payments_settle.PaymentSettlement, Depends(payment_settlement)]
 Cards = Annotated[CardService, Depends(card_service)]
 Refunds = Annotated[RefundService, Depends(refund_service)]
 Webhooks = Annotated[WebhookService, Depends(webhook_service)]

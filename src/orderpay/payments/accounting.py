@@ -13,12 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.engine import Row
-
 from orderpay.db import Database
 from orderpay.errors import ServiceUnavailable, Unprocessable
 from orderpay.payments import repository
-from orderpay.payments.states import record_intent
+from orderpay.payments.states import PaymentRow, record_intent
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
@@ -34,7 +32,7 @@ class ChargeAccounting:
         self.settings = settings
         self.refunds = RefundService(db=db, gateway=gateway, settings=settings)
 
-    async def follow_up(self, payment: Row) -> Row:
+    async def follow_up(self, payment: PaymentRow) -> PaymentRow:
         """Does what the payment's recorded end calls for; never raises for Stripe's sake
         (what Stripe does not answer now, reconcile finishes)."""
         if payment.intent_to_cancel:
@@ -48,11 +46,13 @@ class ChargeAccounting:
                 )
         return payment
 
-    async def cancel_intent(self, payment: Row) -> Row:
+    async def cancel_intent(self, payment: PaymentRow) -> PaymentRow:
         """Cancels the PaymentIntent of a payment recorded failed. A refused cancel means it
         moved on meanwhile (canceled already, or confirmed: a late charge): what it is now is
         recorded instead."""
         intent_id = payment.stripe_payment_intent_id
+        # Only a payment with a recorded PaymentIntent is ever owed a cancel.
+        assert intent_id is not None, f"payment {payment.id} has no PaymentIntent to cancel"
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 try:

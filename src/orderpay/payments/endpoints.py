@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderpay.api import contract, deps
@@ -13,8 +15,8 @@ from orderpay.api.openapi import DECLINED, Body, Success, form_schema, operation
 from orderpay.errors import NotFound
 from orderpay.idempotency.service import StoredResponse
 from orderpay.payments import schemas
-from orderpay.payments.service import PaymentService, Replay
-from orderpay.users import service as users_service
+from orderpay.payments.create import Replay
+from orderpay.payments.settle import PaymentSettlement
 
 router = APIRouter(tags=["payments"])
 
@@ -25,7 +27,7 @@ PAYMENT_METHOD = "pm_1PqXyZ2eZvKYlo2C"
 SAVED_CARD = "pm_1PqCard2eZvKYlo2C"
 
 
-def payment_example(state: str = "succeeded", **attributes) -> dict:
+def payment_example(state: str = "succeeded", **attributes: Any) -> dict[str, Any]:
     return {
         "type": "payments",
         "id": "12",
@@ -50,7 +52,7 @@ def payment_example(state: str = "succeeded", **attributes) -> dict:
     }
 
 
-def _payment_document(attributes: dict, order: dict) -> dict:
+def _payment_document(attributes: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": {
             "type": "payments",
@@ -215,10 +217,6 @@ GET_PAYMENT = operation(
 )
 
 
-def _service(request: Request) -> PaymentService:
-    return request.app.state.payments
-
-
 @router.post("/payments", status_code=201, **CREATE_PAYMENT)
 async def create_payment(request: Request) -> Response:
     """Create a payment for an order: charges the order's `total_cents` in its `currency`
@@ -232,16 +230,17 @@ async def create_payment(request: Request) -> Response:
 
     **Exactly once**: however many requests arrive, an order is charged at most once. Send
     an `Idempotency-Key` to make a retry safe: it replays the first answer."""
-    # The two header dependencies are called directly: FastAPI's dependency solving cost
-    # ~4% of a worker's CPU on this, the hot path (docs/PERFORMANCE.md). The checkout page
-    # pays with its session cookie; a bearer request never looks at cookies.
+    # No declared dependencies here, unlike the other handlers: the header dependencies are
+    # called directly, because FastAPI's dependency solving cost ~4% of a worker's CPU on
+    # this, the hot path (docs/PERFORMANCE.md). The checkout page pays with its session
+    # cookie; a bearer request never looks at cookies.
     token_hash = await deps.token_hash_or_checkout_session(request)
     async with deps.authenticated_refusals(request, token_hash):
         idempotency_key = await deps.idempotency_key(request)
         document = await read_document(request)
         order_id, source = schemas.parse_create(document)
-    service = _service(request)
-    result = await service.create(
+    services = deps.services_of(request)
+    result = await services.payment_creation.create(
         token_hash=token_hash,
         order_id=order_id,
         source=source,
@@ -249,23 +248,23 @@ async def create_payment(request: Request) -> Response:
         render=schemas.render_outcome,
     )
     if isinstance(result, Replay):
-        return await _replay(service, result.response)
+        return await _replay(services.payment_settlement, result.response)
     headers = {}
     if result.status == 503:
-        headers["Retry-After"] = str(service.settings.retry_after_seconds)
+        headers["Retry-After"] = str(services.settings.retry_after_seconds)
     return stored_response(result, headers=headers)
 
 
-async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
+async def _replay(settlement: PaymentSettlement, stored: StoredResponse) -> Response:
     headers = {}
     if stored.status == 503:
-        headers["Retry-After"] = str(service.settings.retry_after_seconds)
+        headers["Retry-After"] = str(settlement.settings.retry_after_seconds)
     if stored.status == 201:
         body = orjson.loads(stored.body)
         attributes = body["data"]["attributes"]
         if attributes["state"] == "requires_action":
             # The stored copy has no client_secret (a secret is never stored): fetch it again.
-            attributes["client_secret"] = await service.client_secret(int(body["data"]["id"]))
+            attributes["client_secret"] = await settlement.client_secret(int(body["data"]["id"]))
             stored = StoredResponse(stored.status, orjson.dumps(body), stored.location)
     return stored_response(stored, replayed=True, headers=headers)
 
@@ -273,15 +272,12 @@ async def _replay(service: PaymentService, stored: StoredResponse) -> Response:
 @router.get("/payments/{payment_id}", **GET_PAYMENT)
 async def get_payment(
     payment_id: str,
-    request: Request,
-    token_hash: str = Depends(deps.token_hash_or_checkout_session),
+    user: deps.CurrentUserOrCheckoutSession,
+    settlement: deps.PaymentSettlement,
 ) -> JSONAPIResponse:
     """A payment, for the customer who owns its order or a member of its business."""
-    service = _service(request)
-    async with service.db.connect() as conn:
-        user = await users_service.authenticate(conn, token_hash=token_hash)
     pid = parse_id(payment_id)
     if pid is None:
         raise NotFound("No such payment.")
-    payment, client_secret = await service.get(user_id=user.id, payment_id=pid)
+    payment, client_secret = await settlement.get(user_id=user.id, payment_id=pid)
     return JSONAPIResponse({"data": schemas.payment_resource(payment, client_secret)})

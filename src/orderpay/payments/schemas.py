@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Row
 
 from orderpay.api.documents import (
     error_document,
@@ -17,7 +16,8 @@ from orderpay.api.documents import (
 )
 from orderpay.errors import Unprocessable
 from orderpay.idempotency.service import StoredResponse
-from orderpay.payments.service import PaymentOutcome, PaymentSource
+from orderpay.payments.create import PaymentOutcome, PaymentSource
+from orderpay.payments.states import PaymentRow
 
 ATTRIBUTES = ("stripe_token", "stripe_payment_method_id")
 TOKEN_PREFIXES = ("pm_", "src_", "tok_", "card_")
@@ -59,7 +59,7 @@ def parse_create(document: dict[str, Any]) -> tuple[int | None, PaymentSource]:
     return parse_id(order_id), PaymentSource(stripe_token=token, saved_payment_method_id=saved)
 
 
-def payment_resource(payment: Row, client_secret: str | None = None) -> dict[str, Any]:
+def payment_resource(payment: PaymentRow, client_secret: str | None = None) -> dict[str, Any]:
     return {
         "type": "payments",
         "id": str(payment.id),

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderpay.errors import OrderpayError
 from orderpay.metrics import LATE_CHARGES, STRIPE_MISMATCHES
 from orderpay.payments import repository
 from orderpay.payments.models import PaymentState
@@ -50,6 +53,66 @@ ENDED_UNPAID = (S.FAILED, S.CANCELED)
 # A payment that took the order's money, whatever has been refunded of it since.
 CHARGED = (S.SUCCEEDED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED)
 
+# The failure code of a payment whose create Stripe itself failed (nothing was charged): not
+# the card's fault, so never answered 402, whoever settles it (create.outcome_of).
+STRIPE_FAILED = "stripe_error"
+
+
+@dataclass(frozen=True, slots=True)
+class StripeFailure:
+    """A definite end without a PaymentIntent to show for it: nothing was charged."""
+
+    state: PaymentState
+    code: str
+    message: str | None
+
+
+@dataclass(frozen=True)
+class StripeResult:
+    """What Stripe told us about a payment: a PaymentIntent, a definite failure (nothing was
+    charged), or nothing usable (`unavailable`: we do not know, the payment stays in doubt).
+    `error` is how Create Payment answers a refusal it got from Stripe itself."""
+
+    intent: IntentSnapshot | None = None
+    failure: StripeFailure | None = None
+    error: OrderpayError | None = None
+    unavailable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedPayment:
+    """A payment as Create Payment's one-statement recording writes it (the row it inserted
+    with Stripe's answer applied), known without reading it back: what the client is
+    answered from. Everything that takes a payment row takes this too (`PaymentRow`)."""
+
+    id: int
+    order_id: int
+    user_id: int
+    state: str
+    amount_cents: int
+    currency: str
+    application_fee_cents: int | None
+    destination_account_id: str | None
+    stripe_payment_method_id: str | None
+    stripe_customer_id: str | None
+    stripe_payment_intent_id: str | None
+    card_brand: str | None
+    card_last4: str | None
+    refunded_cents: int
+    failure_code: str | None
+    failure_message: str | None
+    next_action: str | None
+    intent_to_cancel: bool
+    late_charge: bool
+    idempotency_key_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# A payment as read from the database (a row of payments_table, possibly with more columns)
+# or as just recorded in one statement.
+PaymentRow = Row[Any] | RecordedPayment
+
 
 def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
     """Our payment state for a PaymentIntent status, with the failure reason if any."""
@@ -67,7 +130,7 @@ def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
     return S.PROCESSING, None, None
 
 
-def intent_fields(payment: Row, intent: IntentSnapshot) -> tuple[str, dict[str, Any]]:
+def intent_fields(payment: PaymentRow, intent: IntentSnapshot) -> tuple[str, dict[str, Any]]:
     """(state, columns) of the payment once Stripe's view of its PaymentIntent is applied."""
     state, failure_code, failure_message = state_of(intent)
     return state, {
@@ -83,7 +146,9 @@ def intent_fields(payment: Row, intent: IntentSnapshot) -> tuple[str, dict[str, 
     }
 
 
-def intent_mismatch(payment: Row, intent: IntentSnapshot, installation_id: str) -> str | None:
+def intent_mismatch(
+    payment: PaymentRow, intent: IntentSnapshot, installation_id: str
+) -> str | None:
     """Why this PaymentIntent is not the payment's, or None when it is. A PaymentIntent
     found by id, by metadata or in a webhook may belong to another database on the same Stripe
     account, or to an earlier life of this one (a restored backup reuses payment ids): it is
@@ -106,7 +171,7 @@ def intent_mismatch(payment: Row, intent: IntentSnapshot, installation_id: str) 
     return None
 
 
-def state_after_refunds(payment: Row, refunded_cents: int) -> str:
+def state_after_refunds(payment: Row[Any], refunded_cents: int) -> str:
     """The payment's state once `refunded_cents` (its succeeded refunds) are taken back."""
     if payment.state == S.DISPUTED:
         return S.DISPUTED
@@ -115,16 +180,42 @@ def state_after_refunds(payment: Row, refunded_cents: int) -> str:
         if refunded_cents >= payment.amount_cents:
             return S.REFUNDED
         return S.FAILED if payment.state == S.REFUNDED else payment.state
-    if payment.state not in CHARGED:
-        return payment.state
+    state: str = payment.state
+    if state not in CHARGED:
+        return state
     if refunded_cents == 0:
         return S.SUCCEEDED
     return S.REFUNDED if refunded_cents >= payment.amount_cents else S.PARTIALLY_REFUNDED
 
 
+async def record_stripe_result(
+    conn: AsyncConnection, *, payment: PaymentRow, result: StripeResult, installation_id: str
+) -> PaymentRow:
+    """Records what Stripe told us about a payment in doubt: its PaymentIntent
+    (`record_intent`) or a definite failure (compare-and-set too); unchanged when Stripe
+    told us nothing usable."""
+    if result.intent is not None:
+        return await record_intent(
+            conn, payment=payment, intent=result.intent, installation_id=installation_id
+        )
+    if result.failure is not None:
+        failure = result.failure
+        updated = await repository.transition(
+            conn,
+            payment_id=payment.id,
+            to_state=failure.state,
+            from_states=ALLOWED_FROM[failure.state],
+            failure_code=failure.code,
+            failure_message=failure.message,
+            next_action=None,
+        )
+        return updated or await repository.by_known_id(conn, payment.id)
+    return payment
+
+
 async def record_intent(
-    conn: AsyncConnection, *, payment: Row, intent: IntentSnapshot, installation_id: str
-) -> Row:
+    conn: AsyncConnection, *, payment: PaymentRow, intent: IntentSnapshot, installation_id: str
+) -> PaymentRow:
     """Applies Stripe's view of the PaymentIntent to the payment (compare-and-set); marks
     the order paid when the payment becomes `succeeded`. A PaymentIntent that is not the
     payment's changes nothing (the payment stays as it is, in doubt if it was)."""
@@ -150,7 +241,7 @@ async def record_intent(
     )
     if updated is not None:
         return updated
-    current = await repository.by_id(conn, payment.id)
+    current = await repository.by_known_id(conn, payment.id)
     if state == S.SUCCEEDED and current.state in ENDED_UNPAID and not current.late_charge:
         # Stripe charged a PaymentIntent we had recorded as over: after a failed 3-D Secure
         # the customer, who holds its client_secret, may complete it with Stripe.js; a
@@ -182,8 +273,8 @@ async def record_intent(
 
 
 async def _record_late_charge(
-    conn: AsyncConnection, *, payment: Row, fields: dict[str, Any]
-) -> Row:
+    conn: AsyncConnection, *, payment: PaymentRow, fields: dict[str, Any]
+) -> PaymentRow:
     """A charge on a payment that is not its order's payment: recorded (once: compare-and-set
     on `late_charge`) with a pending refund of all of it, in the same transaction, so the
     refund is owed from the moment the charge is known. RefundService sends it."""
@@ -196,7 +287,7 @@ async def _record_late_charge(
         card_last4=fields["card_last4"],
     )
     if late is None:
-        return await repository.by_id(conn, payment.id)
+        return await repository.by_known_id(conn, payment.id)
     order_state = await repository.order_state(conn, order_id=payment.order_id)
     await refunds_repository.insert_refund(
         conn,

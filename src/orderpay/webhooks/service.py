@@ -198,12 +198,12 @@ class WebhookService:
             if payment is None:
                 log.info("event %s (%s) matches no payment yet; kept", event.id, event.type)
                 return False
-            payment = await record_intent(
+            recorded = await record_intent(
                 conn, payment=payment, intent=intent, installation_id=self.gateway.installation_id
             )
             await repository.mark_processed(conn, event_id=event.id)
         # A failure to cancel in Stripe, a late charge to refund.
-        await self.accounting.follow_up(payment)
+        await self.accounting.follow_up(recorded)
         return True
 
     async def _apply_charge_event(self, event: Event) -> bool:
