@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +77,16 @@ class Settings(BaseSettings):
     # A checkout link opens the page for this long; the session it opens lasts as long.
     checkout_link_ttl_seconds: int = 30 * 60
     checkout_session_ttl_seconds: int = 30 * 60
+
+    # Operations (docs/OPERATIONS.md). Logs: one JSON object per line, or readable text.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    # GET /readyz asks Stripe at most once per this many seconds per process (a load
+    # balancer probes every few seconds, from every host), within this timeout.
+    readiness_stripe_cache_seconds: float = 5.0
+    readiness_timeout_seconds: float = 2.0
+    # The in-doubt payments gauge of /metrics is computed at most once per this many seconds.
+    metrics_in_doubt_cache_seconds: float = 5.0
 
     @property
     def stripe_is_local(self) -> bool:

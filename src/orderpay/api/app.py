@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import time
 import uuid
 from contextlib import asynccontextmanager
@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orderpay import logs
 from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
@@ -21,14 +24,14 @@ from orderpay.checkout.service import CheckoutService
 from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
 from orderpay.installation.repository import installation_id
-from orderpay.metrics import REQUEST_SECONDS, REQUESTS
+from orderpay.metrics import REQUEST_SECONDS, REQUESTS, mark_process_dead
 from orderpay.payments.service import PaymentService
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings, get_settings
 from orderpay.stripe_gateway import StripeGateway
 from orderpay.webhooks.service import WebhookService
 
-log = logging.getLogger("orderpay")
+log = logs.get_logger("orderpay.api")
 
 
 def render_error(error: OrderpayError) -> JSONAPIResponse:
@@ -75,17 +78,18 @@ async def _validation_error(_request: Request, exc: RequestValidationError) -> R
 
 
 class RequestContextMiddleware:
-    """X-Request-Id on every response, per-route metrics, and the last line of defence: an
-    unexpected exception becomes a JSON:API 500 with no stack trace (the trace goes to the
-    log with the request id)."""
+    """X-Request-Id on every response, per-route metrics, one `request` log line per request
+    (with the fields bound while it ran: route, payment id, idempotency key, …), and the last
+    line of defence: an unexpected exception becomes a JSON:API 500 with no stack trace (the
+    trace goes to the log with the request id)."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        request_id = None
+        request_id: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 request_id = value[:200]
@@ -96,59 +100,74 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
-        async def send_with_id(message):
+        async def send_with_id(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+                # Known by now: the route matched, before the access line uvicorn logs.
+                logs.bind(route=_route_of(scope), status=status)
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error, request %s", request_id.decode(errors="replace"))
-            if not response_started:
-                body = orjson.dumps(
-                    {
-                        "errors": [
-                            {
-                                "status": "500",
-                                "code": "internal_error",
-                                "title": "Internal error",
-                                "detail": f"Something went wrong; quote request id "
-                                f"{request_id.decode(errors='replace')}.",
-                            }
-                        ]
-                    }
-                )
-                await send_with_id(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-        finally:
-            route = scope.get("route")
-            key = (scope["method"], getattr(route, "path", "unmatched"), status)
-            metrics = _request_metrics.get(key)
-            if metrics is None:
-                metrics = _request_metrics[key] = (
-                    REQUESTS.labels(key[0], key[1], str(status)),
-                    REQUEST_SECONDS.labels(key[0], key[1]),
-                )
-            metrics[0].inc()
-            metrics[1].observe(time.perf_counter() - started)
+        with logs.request_context(
+            request_id=request_id.decode(errors="replace"), method=scope["method"]
+        ) as fields:
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unhandled_error", route=_route_of(scope))
+                if not response_started:
+                    body = orjson.dumps(
+                        {
+                            "errors": [
+                                {
+                                    "status": "500",
+                                    "code": "internal_error",
+                                    "title": "Internal error",
+                                    "detail": f"Something went wrong; quote request id "
+                                    f"{request_id.decode(errors='replace')}.",
+                                }
+                            ]
+                        }
+                    )
+                    await send_with_id(
+                        {
+                            "type": "http.response.start",
+                            "status": 500,
+                            "headers": [
+                                (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+            finally:
+                elapsed = time.perf_counter() - started
+                route = _route_of(scope)
+                key = (scope["method"], route, status)
+                metrics = _request_metrics.get(key)
+                if metrics is None:
+                    metrics = _request_metrics[key] = (
+                        REQUESTS.labels(key[0], key[1], str(status)),
+                        REQUEST_SECONDS.labels(key[0], key[1]),
+                    )
+                metrics[0].inc()
+                metrics[1].observe(elapsed)
+                fields["route"] = route
+                fields["status"] = status
+                log.info("request", duration_ms=round(elapsed * 1000, 3))
+
+
+def _route_of(scope: Scope) -> str:
+    """The route's template (`/api/v1/payments/{payment_id}`), never the raw path: bounded
+    metric labels, and no ids or tokens of a path in a field meant for grouping."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 # (method, route template, status) -> the two labelled metrics: prometheus_client's
 # labels() takes a lock and builds its key on every call. Bounded: routes are templates.
-_request_metrics: dict[tuple[str, str, int], tuple] = {}
+_request_metrics: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -187,6 +206,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await gateway.close()
             await db.dispose()
+            # This worker's live gauges leave the multiprocess totals (orderpay/metrics.py).
+            mark_process_dead(os.getpid())
 
     app = FastAPI(
         title="orderpay",
