@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -156,6 +157,12 @@ def _logger_name(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> E
     return event_dict
 
 
+def _add_pid(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    # Which worker of `orderpay serve --workers N` logged the line.
+    event_dict["pid"] = os.getpid()
+    return event_dict
+
+
 def _orjson_dumps(obj: Any, **_kwargs: Any) -> str:
     return orjson.dumps(obj, default=str).decode()
 
@@ -170,6 +177,7 @@ _FOREIGN: list[Processor] = [
     structlog.stdlib.ExtraAdder(),
     _drop_color_message,
     _add_request_fields,
+    _add_pid,
     _TIMESTAMP,
 ]
 
@@ -239,6 +247,7 @@ def _structlog_setup() -> None:
             structlog.stdlib.add_log_level,
             structlog.stdlib.PositionalArgumentsFormatter(),
             _add_request_fields,
+            _add_pid,
             _TIMESTAMP,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

@@ -460,7 +460,7 @@ class StripeGateway:
                 **{METADATA_PAYMENT_ID: payment_id, "orderpay_order_id": order_id}
             ),
         }
-        logs.bind(order_id=order_id)
+        logs.bind(order_id=str(order_id))
         if customer_id:
             params["customer"] = customer_id
         if destination_account_id:
@@ -508,6 +508,7 @@ class StripeGateway:
         """The PaymentIntent created for our payment, found by its metadata, when we never
         learned its id (the response to create was lost). Only this installation's: another
         database on the same Stripe account has its own payment with the same id."""
+        logs.bind(payment_id=str(payment_id))
         query = (
             f"metadata['{METADATA_PAYMENT_ID}']:'{payment_id}' AND "
             f"metadata['{METADATA_INSTALLATION_ID}']:'{self.installation_id}'"
@@ -590,6 +591,7 @@ class StripeGateway:
 
     async def find_refund(self, *, refund_id: int, intent_id: str) -> RefundSnapshot | None:
         """The Stripe refund made for our refund record, if Stripe holds one."""
+        logs.bind(refund_id=str(refund_id))
         for refund in await self.refunds_of(intent_id):
             if refund.metadata.get(METADATA_REFUND_ID) == str(refund_id):
                 return refund

@@ -162,7 +162,16 @@ class RequestContextMiddleware:
 def _route_of(scope: Scope) -> str:
     """The route's template (`/api/v1/payments/{payment_id}`), never the raw path: bounded
     metric labels, and no ids or tokens of a path in a field meant for grouping."""
-    return str(getattr(scope.get("route"), "path", "unmatched"))
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return "unmatched"
+    # FastAPI keeps an included router's routes without the router's prefix (`/payments`
+    # under `/api/v1`): the prefix is the path's leading segments the template lacks (each
+    # of its parameters matches one segment, unless it is a `:path` one).
+    extra = scope["path"].count("/") - template.count("/")
+    if extra > 0 and ":path}" not in template:
+        return "/".join(scope["path"].split("/")[: extra + 1]) + template
+    return template
 
 
 # (method, route template, status) -> the two labelled metrics: prometheus_client's
