@@ -46,12 +46,23 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     directory = Path(tempfile.mkdtemp(prefix="orderpay-test-logs-"))
     os.environ[SESSION_LOG_DIR_ENV] = str(directory)
+    _own_log_dir.append(directory)
     # The app the in-process tests drive logs through the same formatter as a server.
     handler = logging.FileHandler(directory / "in-process.log", encoding="utf-8")
     handler.setFormatter(logs.formatter("json"))
     logging.getLogger().addHandler(handler)
     logging.getLogger("orderpay").setLevel(logging.INFO)
     logging.getLogger("stripe").setLevel(logging.WARNING)
+
+
+_own_log_dir: list[Path] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's logs are removed after a green run (kept, to read, after a failure, or with
+    ORDERPAY_KEEP_TEST_LOGS=1)."""
+    if _own_log_dir and not session.testsfailed and not os.environ.get("ORDERPAY_KEEP_TEST_LOGS"):
+        shutil.rmtree(_own_log_dir[0], ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -82,8 +82,9 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Checkout links carry their signed token in the query string.
     (re.compile(r"(?i)([?&](?:token|client_secret)=)[^&\s\"']+"), r"\1[redacted]"),
 )
-# 13 to 19 digits, maybe grouped by spaces or dashes, not inside a longer number or word.
-_CARD_CANDIDATE = re.compile(r"(?<![\w.])(?:\d[ -]?){12,18}\d(?![\w.])")
+# 13 to 19 digits, maybe grouped by single spaces, not inside a word or a longer number, nor
+# a decimal's part. (Not dashes: the parts of an id would pass for a grouped number.)
+_CARD_CANDIDATE = re.compile(r"(?<!\w)(?<!\d\.)\d(?: ?\d){12,18}(?!\w|\.\d)")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -99,7 +100,7 @@ def luhn_valid(digits: str) -> bool:
 
 
 def _card_number(match: re.Match[str]) -> str:
-    digits = re.sub(r"[ -]", "", match.group(0))
+    digits = match.group(0).replace(" ", "")
     if 13 <= len(digits) <= 19 and luhn_valid(digits):
         return "[card number]"
     return match.group(0)

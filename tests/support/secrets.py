@@ -48,7 +48,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 # Checkout HMAC secrets the tests configure (literal: they have no recognisable shape).
 LITERAL_SECRETS = (LOCAL_CHECKOUT_SECRET, "a-secret-of-our-own", "another-secret")
-_DIGIT_RUN = re.compile(r"(?<![\w.])\d(?: ?\d){12,18}(?![\w.])")
+# Not inside a word or a longer number, nor a decimal's part ("1234567890123.5").
+_DIGIT_RUN = re.compile(r"(?<!\w)(?<!\d\.)\d(?: ?\d){12,18}(?!\w|\.\d)")
 
 
 def luhn_valid(digits: str) -> bool:
