@@ -610,14 +610,19 @@ class StripeGateway:
             # it would let anyone forge a "payment succeeded".
             raise ValueError("STRIPE_WEBHOOK_SECRET is not configured")
         try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"),
-                signature,
-                self.settings.stripe_webhook_secret,
-                tolerance=300,
-            )
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise ValueError(str(exc)) from None
+        # Every accepted secret in turn (a rotation accepts the previous one for a while).
+        refusal = "no webhook secret"
+        for secret in self.settings.webhook_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(text, signature, secret, tolerance=300)
+                break
+            except stripe.SignatureVerificationError as exc:
+                refusal = str(exc)
+        else:
+            raise ValueError(refusal)
         try:
             return json.loads(payload)
         except ValueError:
