@@ -29,10 +29,10 @@ def _print(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj) + "\n")
 
 
-def _with_db(fn: Callable[[Database], Awaitable[dict]]) -> dict:
+def _with_db(fn: Callable[[Database], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
     from orderpay.db import Database
 
-    async def run():
+    async def run() -> dict[str, Any]:
         settings = get_settings()
         db = Database(settings.database_url, pool_size=2)
         try:
@@ -53,17 +53,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def cmd_users_create(args) -> dict:
+def cmd_users_create(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.users.service import create_user
 
-    async def run(db):
+    async def run(db: Database) -> dict[str, Any]:
         user_id, email, token = await create_user(db, email=args.email)
         return {"id": str(user_id), "email": email, "token": token}
 
     return _with_db(run)
 
 
-def cmd_businesses_create(args) -> dict:
+def cmd_businesses_create(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.businesses.service import create_business
 
     return _with_db(
@@ -77,13 +77,13 @@ def cmd_businesses_create(args) -> dict:
     )
 
 
-def cmd_businesses_add_member(args) -> dict:
+def cmd_businesses_add_member(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.businesses.service import add_member
 
     return _with_db(lambda db: add_member(db, business_id=args.business_id, user_id=args.user_id))
 
 
-def cmd_products_create(args) -> dict:
+def cmd_products_create(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.businesses.service import create_product
 
     return _with_db(
@@ -93,7 +93,7 @@ def cmd_products_create(args) -> dict:
     )
 
 
-def cmd_migrate(args) -> dict:
+def cmd_migrate(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.migrate import upgrade
 
     settings = get_settings()
@@ -101,10 +101,10 @@ def cmd_migrate(args) -> dict:
     return {"migrated": True, "database": _redact(settings.database_url)}
 
 
-def cmd_installation(args) -> dict:
+def cmd_installation(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.installation import repository
 
-    async def run(db):
+    async def run(db: Database) -> dict[str, Any]:
         async with db.transaction() as conn:
             previous = await repository.installation_id(conn)
             if not args.renew:
@@ -114,13 +114,13 @@ def cmd_installation(args) -> dict:
     return _with_db(run)
 
 
-def cmd_demo(args) -> dict:
+def cmd_demo(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.demo import seed
 
     return _with_db(seed)
 
 
-def cmd_checkout_link(args) -> dict:
+def cmd_checkout_link(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.checkout.service import CheckoutService
 
     settings = get_settings()
@@ -131,7 +131,7 @@ def cmd_checkout_link(args) -> dict:
     )
 
 
-def cmd_serve(args) -> dict | None:
+def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
     import uvicorn
 
     settings = get_settings()
@@ -163,7 +163,7 @@ def cmd_serve(args) -> dict | None:
     return None
 
 
-def cmd_reconcile(args) -> dict:
+def cmd_reconcile(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.installation.repository import installation_id
     from orderpay.metrics import write_reconcile_textfile
     from orderpay.reconcile import reconcile
@@ -171,7 +171,7 @@ def cmd_reconcile(args) -> dict:
 
     settings = get_settings()
 
-    async def run(db):
+    async def run(db: Database) -> dict[str, Any]:
         async with db.connect() as conn:
             gateway = StripeGateway(settings, installation_id=await installation_id(conn))
         try:

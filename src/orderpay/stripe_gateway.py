@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
@@ -282,7 +283,9 @@ class StripeGateway:
             await self._http.close_async()
         self._client = self._http = None
 
-    async def _call(self, operation: str, fn, *args, **kwargs):
+    async def _call(
+        self, operation: str, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+    ) -> Any:
         """One Stripe call with our error classification. The SDK already retries network
         errors, 409 and 5xx with the same idempotency key; a plain 429 it does not retry, so
         we retry it here, honouring Retry-After, until the caller's deadline cancels us.
