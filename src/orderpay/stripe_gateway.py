@@ -120,6 +120,11 @@ def _lazy_sdk_logging() -> None:
 
         return log
 
+    if _util.STRIPE_LOG:
+        # STRIPE_LOG makes the SDK print each request's parameters on stderr itself, past
+        # our log lines' redaction (a card token among them): never in this service.
+        _util.STRIPE_LOG = None
+        log.warning("stripe_log_ignored", reason="the SDK would print request parameters")
     for name, level in (("log_info", logging.INFO), ("log_debug", logging.DEBUG)):
         log_fn = getattr(_api_requestor, name, None)
         if getattr(log_fn, "__module__", None) == "stripe._util":

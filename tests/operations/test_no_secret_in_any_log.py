@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -173,3 +176,17 @@ async def test_the_logs_of_the_whole_run_hold_no_secret(pg_cluster, localstripe)
         + "\n".join(map(str, found[:50]))
     )
     print(f"scanned {lines} lines in {len(files)} log files ({len(servers)} servers)")
+
+
+def test_stripe_log_cannot_make_the_sdk_print_its_requests():
+    """STRIPE_LOG=debug would have the SDK print every request's parameters (a card token
+    among them) on stderr, outside our logging: orderpay turns it off."""
+    code = (
+        "from stripe import _util\n"
+        "import orderpay.stripe_gateway\n"
+        "assert _util._console_log_level() is None, _util._console_log_level()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "STRIPE_LOG": "debug"},
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "stripe_log_ignored" in done.stderr
