@@ -75,4 +75,5 @@ Or from another terminal, with curl:
 
 MSG
 
-"$BIN/orderpay" serve --host 127.0.0.1 --port "$API_PORT"
+# Readable log lines in a terminal; production's `orderpay serve` logs JSON (docs/OPERATIONS.md).
+LOG_FORMAT="${LOG_FORMAT:-text}" "$BIN/orderpay" serve --host 127.0.0.1 --port "$API_PORT"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
+import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from orderpay import logs
 from orderpay.api.app import create_app
 from orderpay.businesses.service import add_member, create_business, create_product
 from orderpay.db import Database
@@ -30,6 +33,43 @@ from orderpay.users.service import create_user
 from tests.support.fault_proxy import FaultProxy
 from tests.support.localstripe import LocalStripe
 from tests.support.postgres import PostgresCluster
+from tests.support.server import SESSION_LOG_DIR_ENV
+
+# -- the run's logs: every server's, and this process's, kept for the last test to scan ----
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "last_in_session: run after every other test (it reads the run's logs)"
+    )
+    if os.environ.get(SESSION_LOG_DIR_ENV):  # a parent run chose it (e.g. a nested pytest)
+        return
+    directory = Path(tempfile.mkdtemp(prefix="orderpay-test-logs-"))
+    os.environ[SESSION_LOG_DIR_ENV] = str(directory)
+    _own_log_dir.append(directory)
+    # The app the in-process tests drive logs through the same formatter as a server.
+    handler = logging.FileHandler(directory / "in-process.log", encoding="utf-8")
+    handler.setFormatter(logs.formatter("json"))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger("orderpay").setLevel(logging.INFO)
+    logging.getLogger("stripe").setLevel(logging.WARNING)
+
+
+_own_log_dir: list[Path] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's logs are removed after a green run (kept, to read, after a failure, or with
+    ORDERPAY_KEEP_TEST_LOGS=1)."""
+    if _own_log_dir and not session.testsfailed and not os.environ.get("ORDERPAY_KEEP_TEST_LOGS"):
+        shutil.rmtree(_own_log_dir[0], ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    last = [item for item in items if item.get_closest_marker("last_in_session")]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+
 
 WEBHOOK_SECRET = "whsec_test_orderpay"
 STRIPE_KEY = "sk_test_orderpay"

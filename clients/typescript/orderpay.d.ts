@@ -253,6 +253,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description `200` when the database and Stripe answer; `503` naming what does not, otherwise.
+         */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -262,7 +282,7 @@ export interface paths {
         };
         /**
          * Metrics
-         * @description Prometheus metrics of this process.
+         * @description Prometheus metrics of every worker process of this server.
          */
         get: operations["metrics"];
         put?: never;
@@ -2739,6 +2759,55 @@ export interface operations {
             };
         };
     };
+    readyz: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request (at most 200 bytes kept), echoed in the response; a new one is made when absent. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database answers and Stripe accepts this server's secret key. */
+            200: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `not_ready`: `GET /readyz`: the database or Stripe does not answer (each `detail` names one); `meta.checks` gives each check's state. Send no traffic to this server meanwhile.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+        };
+    };
     metrics: {
         parameters: {
             query?: never;
@@ -2751,7 +2820,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text: request counts and latencies by route, payments by outcome, Stripe call latencies. */
+            /** @description Prometheus text, summed over every worker process of the server: request counts and latencies by route, payments by outcome, Stripe call latencies, database pool wait, payments in doubt by age. */
             200: {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */

@@ -6,14 +6,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
+import os
+import shutil
 import sys
+import tempfile
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orderpay.db import Database
+from orderpay import logs
 from orderpay.errors import OrderpayError
 from orderpay.settings import get_settings
+
+if TYPE_CHECKING:
+    from orderpay.db import Database
+
+# Nothing that imports prometheus_client (orderpay.db, orderpay.metrics, the app) is imported
+# at the top of this module: `serve` must set PROMETHEUS_MULTIPROC_DIR before it is.
 
 
 def _print(obj: dict[str, Any]) -> None:
@@ -21,6 +30,8 @@ def _print(obj: dict[str, Any]) -> None:
 
 
 def _with_db(fn: Callable[[Database], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    from orderpay.db import Database
+
     async def run() -> dict[str, Any]:
         settings = get_settings()
         db = Database(settings.database_url, pool_size=2)
@@ -123,21 +134,38 @@ def cmd_checkout_link(args: argparse.Namespace) -> dict[str, Any]:
 def cmd_serve(args: argparse.Namespace) -> dict[str, Any] | None:
     import uvicorn
 
-    uvicorn.run(
-        "orderpay.api.asgi:app",
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=args.access_log,
-        log_level="info",
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-    )
+    settings = get_settings()
+    # Every worker writes its metrics into one directory, and the worker answering a scrape
+    # sums them (orderpay/metrics.py). Set before anything imports prometheus_client: the
+    # workers inherit it, and with one worker the app runs in this very process.
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_dir = given or tempfile.mkdtemp(prefix="orderpay-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    from orderpay.metrics import prepare_multiprocess_dir
+
+    prepare_multiprocess_dir(metrics_dir)
+    try:
+        uvicorn.run(
+            "orderpay.api.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=args.access_log,
+            # uvicorn's own lines (startup, errors, access) in our format, in every worker.
+            log_config=logs.logging_config(settings.log_format, settings.log_level),
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if not given:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return None
 
 
 def cmd_reconcile(args: argparse.Namespace) -> dict[str, Any]:
     from orderpay.installation.repository import installation_id
+    from orderpay.metrics import write_reconcile_textfile
     from orderpay.reconcile import reconcile
     from orderpay.stripe_gateway import StripeGateway
 
@@ -157,7 +185,16 @@ def cmd_reconcile(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await gateway.close()
 
-    return _with_db(run)
+    started = time.time()
+    result: dict[str, Any] | None = None
+    try:
+        result = _with_db(run)
+        return result
+    finally:
+        if args.metrics_file:
+            write_reconcile_textfile(
+                args.metrics_file, result=result, started=started, finished=time.time()
+            )
 
 
 def _redact(url: str) -> str:
@@ -257,16 +294,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="cancel a PaymentIntent still awaiting 3-D Secure after this long",
     )
+    p.add_argument(
+        "--metrics-file",
+        default=os.environ.get("RECONCILE_METRICS_FILE") or None,
+        metavar="PATH",
+        help="write this run's results for node_exporter's textfile collector (a .prom file "
+        "in its --collector.textfile.directory; default: RECONCILE_METRICS_FILE)",
+    )
     p.set_defaults(func=cmd_reconcile)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "serve":  # serve hands its logging configuration to uvicorn
+            # Commands print their result on stdout; their log lines (warnings, and
+            # reconcile's Stripe calls) go to stderr, in the server's format.
+            level = "INFO" if args.command == "reconcile" else "WARNING"
+            logs.configure(get_settings().log_format, level)
         result = args.func(args)
     except OrderpayError as exc:
         sys.stderr.write(f"orderpay: {exc.detail} ({exc.code})\n")

@@ -6,6 +6,7 @@ transaction per step, see payments/create.py); the models below only declare the
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from orderpay.metrics import POOL_WAIT_SECONDS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -126,22 +129,34 @@ class Database:
             if self.is_postgresql
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._main_pool_wait = POOL_WAIT_SECONDS.labels("main")
+        self._autocommit_pool_wait = POOL_WAIT_SECONDS.labels("autocommit")
 
+    # Time to obtain a connection (`orderpay_db_pool_wait_seconds`): waiting for a free one
+    # when the pool is exhausted, or opening a new one. BEGIN is not counted: the pool's
+    # checkout happens in `connect()`, before `begin()`.
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+        started = time.perf_counter()
+        async with self.engine.connect() as conn:
+            self._main_pool_wait.observe(time.perf_counter() - started)
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
+        started = time.perf_counter()
         async with self.engine.connect() as conn:
+            self._main_pool_wait.observe(time.perf_counter() - started)
             yield conn
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncConnection]:
         """A connection on which each statement commits on its own: only for a single
         statement that must be atomic by itself."""
+        started = time.perf_counter()
         async with self._autocommit_engine.connect() as conn:
+            self._autocommit_pool_wait.observe(time.perf_counter() - started)
             yield conn
 
     async def dispose(self) -> None:

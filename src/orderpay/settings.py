@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     stripe_secret_key: str = "sk_test_orderpay_local"
     stripe_api_base: str = LOCAL_STRIPE_API_BASE
     stripe_webhook_secret: str = LOCAL_WEBHOOK_SECRET
+    # Rotation without downtime (docs/OPERATIONS.md): further signing secrets also accepted,
+    # comma-separated (the previous one while Stripe and every server move to the new one).
+    stripe_webhook_secrets_also_accepted: str = ""
     # Set (LOCAL_STRIPE=1) by `make run` only: the bundled local Stripe is the configured
     # Stripe, and its public built-in webhook secret may be accepted.
     local_stripe: bool = False
@@ -77,6 +81,16 @@ class Settings(BaseSettings):
     checkout_link_ttl_seconds: int = 30 * 60
     checkout_session_ttl_seconds: int = 30 * 60
 
+    # Operations (docs/OPERATIONS.md). Logs: one JSON object per line, or readable text.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    # GET /readyz asks Stripe at most once per this many seconds per process (a load
+    # balancer probes every few seconds, from every host), within this timeout.
+    readiness_stripe_cache_seconds: float = 5.0
+    readiness_timeout_seconds: float = 2.0
+    # The in-doubt payments gauge of /metrics is computed at most once per this many seconds.
+    metrics_in_doubt_cache_seconds: float = 5.0
+
     @property
     def stripe_is_local(self) -> bool:
         """A Stripe on this machine (the bundled localstripe), by host, not by prefix."""
@@ -105,6 +119,12 @@ class Settings(BaseSettings):
         """The bundled local Stripe is, explicitly (LOCAL_STRIPE=1), the configured Stripe:
         only then are the public built-in secrets (webhooks, checkout links) believed."""
         return self.local_stripe and self.stripe_is_local
+
+    @property
+    def webhook_secrets(self) -> list[str]:
+        """Every webhook signing secret accepted: STRIPE_WEBHOOK_SECRET first."""
+        also = [s.strip() for s in self.stripe_webhook_secrets_also_accepted.split(",")]
+        return [self.stripe_webhook_secret, *(s for s in also if s)]
 
     @property
     def webhook_secret_configured(self) -> bool:

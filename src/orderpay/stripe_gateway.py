@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -26,13 +27,14 @@ from urllib.parse import quote_plus
 import aiohttp
 import stripe
 
+from orderpay import logs
 from orderpay.metrics import STRIPE_SECONDS
 from orderpay.settings import Settings
 
 if TYPE_CHECKING:
     from stripe.params import PaymentIntentListParams
 
-log = logging.getLogger(__name__)
+log = logs.get_logger(__name__)
 
 _Params = ParamSpec("_Params")
 _Result = TypeVar("_Result")
@@ -124,6 +126,11 @@ def _lazy_sdk_logging() -> None:
 
         return log
 
+    if _util.STRIPE_LOG:
+        # STRIPE_LOG makes the SDK print each request's parameters on stderr itself, past
+        # our log lines' redaction (a card token among them): never in this service.
+        _util.STRIPE_LOG = None
+        log.warning("stripe_log_ignored", reason="the SDK would print request parameters")
     for name, level in (("log_info", logging.INFO), ("log_debug", logging.DEBUG)):
         log_fn = getattr(_api_requestor, name, None)
         if callable(log_fn) and getattr(log_fn, "__module__", None) == "stripe._util":
@@ -305,34 +312,48 @@ class StripeGateway:
     ) -> _Result:
         """One Stripe call with our error classification. The SDK already retries network
         errors, 409 and 5xx with the same idempotency key; a plain 429 it does not retry, so
-        we retry it here, honouring Retry-After, until the caller's deadline cancels us."""
+        we retry it here, honouring Retry-After, until the caller's deadline cancels us.
+        Each attempt is one `stripe_call` log line and one latency observation."""
+        key = _idempotency_key_of(args, kwargs)
+        # The key names our record (…-payment-12-confirm, …-refund-3): the request's later
+        # lines carry it, and that record's id, too.
+        logs.bind(idempotency_key=key, **_record_of(key))
         attempt = 0
         while True:
             started = time.perf_counter()
             result = "ok"
+            request_id: str | None = None
+            http_status: int | None = None
             try:
-                return await fn(*args, **kwargs)
+                response = await fn(*args, **kwargs)
+                request_id = _request_id_of(response)
+                return response
             except stripe.RateLimitError as exc:
                 result = "rate_limited"
+                request_id, http_status = exc.request_id, exc.http_status
                 attempt += 1
                 delay = _retry_after(exc) or min(0.25 * 2 ** (attempt - 1), 4.0)
-                log.warning("stripe %s rate limited; retrying in %.2fs", operation, delay)
+                log.warning("stripe_rate_limited", operation=operation, retry_in_s=round(delay, 3))
                 await asyncio.sleep(delay)
             except stripe.CardError as exc:
                 result = "declined"
+                request_id, http_status = exc.request_id, exc.http_status
                 raise CardDeclined(decline_code(exc), exc.user_message or str(exc), 402) from None
             except stripe.IdempotencyError as exc:
                 # The same key with other parameters: a bug of ours, and Stripe may hold a
                 # request under that key. Never treat it as "nothing happened".
                 result = "error"
+                request_id, http_status = exc.request_id, exc.http_status
                 raise StripeUnavailable("idempotency_error", str(exc), exc.http_status) from None
             except (stripe.APIConnectionError, stripe.APIError) as exc:
                 result = "unavailable"
+                request_id, http_status = exc.request_id, exc.http_status
                 raise StripeUnavailable(
                     "stripe_unavailable", str(exc), exc.http_status, _replayed(exc)
                 ) from None
             except stripe.StripeError as exc:
                 status = exc.http_status or 0
+                request_id, http_status = exc.request_id, exc.http_status
                 if status == 409 or status >= 500:
                     result = "unavailable"
                     raise StripeUnavailable(
@@ -345,8 +366,23 @@ class StripeGateway:
             except (aiohttp.ClientError, OSError) as exc:
                 result = "unavailable"
                 raise StripeUnavailable("stripe_unavailable", str(exc)) from None
+            except asyncio.CancelledError:
+                # The caller's deadline: Stripe may still act on this request.
+                result = "deadline"
+                raise
             finally:
-                STRIPE_SECONDS.labels(operation, result).observe(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                STRIPE_SECONDS.labels(operation, result).observe(elapsed)
+                logs.bind(stripe_request_id=request_id)
+                log.info(
+                    "stripe_call",
+                    operation=operation,
+                    result=result,
+                    http_status=http_status,
+                    duration_ms=round(elapsed * 1000, 3),
+                    stripe_request_id=request_id,
+                    idempotency_key=key,
+                )
 
     async def _raw(
         self,
@@ -452,6 +488,7 @@ class StripeGateway:
                 **{METADATA_PAYMENT_ID: payment_id, "orderpay_order_id": order_id}
             ),
         }
+        logs.bind(order_id=str(order_id))
         if customer_id:
             params["customer"] = customer_id
         if destination_account_id:
@@ -499,6 +536,7 @@ class StripeGateway:
         """The PaymentIntent created for our payment, found by its metadata, when we never
         learned its id (the response to create was lost). Only this installation's: another
         database on the same Stripe account has its own payment with the same id."""
+        logs.bind(payment_id=str(payment_id))
         query = (
             f"metadata['{METADATA_PAYMENT_ID}']:'{payment_id}' AND "
             f"metadata['{METADATA_INSTALLATION_ID}']:'{self.installation_id}'"
@@ -583,6 +621,7 @@ class StripeGateway:
 
     async def find_refund(self, *, refund_id: int, intent_id: str) -> RefundSnapshot | None:
         """The Stripe refund made for our refund record, if Stripe holds one."""
+        logs.bind(refund_id=str(refund_id))
         for refund in await self.refunds_of(intent_id):
             if refund.metadata.get(METADATA_REFUND_ID) == str(refund_id):
                 return refund
@@ -601,14 +640,19 @@ class StripeGateway:
             # it would let anyone forge a "payment succeeded".
             raise ValueError("STRIPE_WEBHOOK_SECRET is not configured")
         try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"),
-                signature,
-                self.settings.stripe_webhook_secret,
-                tolerance=300,
-            )
-        except (stripe.SignatureVerificationError, UnicodeDecodeError) as exc:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise ValueError(str(exc)) from None
+        # Every accepted secret in turn (a rotation accepts the previous one for a while).
+        refusal = "no webhook secret"
+        for secret in self.settings.webhook_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(text, signature, secret, tolerance=300)
+                break
+            except stripe.SignatureVerificationError as exc:
+                refusal = str(exc)
+        else:
+            raise ValueError(refusal)
         try:
             return json.loads(payload)
         except ValueError:
@@ -634,6 +678,34 @@ def _card_snapshot(obj: Any) -> CardSnapshot:
 def _path_id(object_id: str) -> str:
     """An id as a path segment, quoted like the SDK's service methods quote it."""
     return quote_plus(object_id)
+
+
+_RECORD_IN_KEY = re.compile(r"-(payment|refund|user)-(\d+)(?:-|$)")
+
+
+def _idempotency_key_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """The idempotency key of a call: `_raw`'s keyword, or the SDK's options dict (last)."""
+    key = kwargs.get("idempotency_key")
+    if isinstance(key, str):
+        return key
+    if args and isinstance(args[-1], dict):
+        key = args[-1].get("idempotency_key")
+        if isinstance(key, str):
+            return key
+    return None
+
+
+def _record_of(key: str | None) -> dict[str, str]:
+    """`{"payment_id": "12"}` for `orderpay-<installation>-payment-12-confirm`."""
+    match = _RECORD_IN_KEY.search(key) if key else None
+    return {f"{match.group(1)}_id": match.group(2)} if match else {}
+
+
+def _request_id_of(response: Any) -> str | None:
+    """Stripe's Request-Id of an answer: a raw response's, or a StripeObject's last one."""
+    last = getattr(response, "last_response", None) or response
+    request_id = getattr(last, "request_id", None)
+    return request_id if isinstance(request_id, str) else None
 
 
 def _retry_after(exc: stripe.StripeError) -> float | None:

@@ -86,10 +86,11 @@ def test_it_is_a_valid_openapi_3_1_document(spec):
     validate(spec)
 
 
-def test_it_has_the_fourteen_operations_and_not_the_checkout_page(spec):
+def test_it_has_the_fifteen_operations_and_not_the_checkout_page(spec):
     listed = {(method, path) for method, path, _ in operations(spec)}
 
-    assert len(listed) == 14, sorted(listed)
+    # 14, and GET /readyz (issue 11).
+    assert len(listed) == 15, sorted(listed)
     assert not any(path.startswith(("/checkout", "/docs")) for _, path in listed)
     assert all(
         op["operationId"] and op["summary"] and op["description"] for _, _, op in operations(spec)
@@ -173,7 +174,7 @@ def test_authentication_is_the_bearer_scheme_except_on_the_public_operations(spe
         "scheme": "bearer",
         "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
     }
-    public = {"/api/v1/stripe/webhooks", "/healthz", "/metrics"}
+    public = {"/api/v1/stripe/webhooks", "/healthz", "/readyz", "/metrics"}
     for method, path, op in operations(spec):
         if path in public:
             assert op["security"] == [], (method, path)

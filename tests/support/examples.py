@@ -26,6 +26,7 @@ PAGES = ROOT / "docs" / "api"
 # The order the examples run in: each may use what an earlier one made.
 ORDER = (
     "healthz",
+    "readyz",
     "metrics",
     "createOrder",
     "listOrders",

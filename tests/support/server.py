@@ -28,7 +28,17 @@ from pathlib import Path
 
 from .ports import ServiceStartError, free_port, wait_for_http
 
-__all__ = ["OrderpayServer"]
+__all__ = ["OrderpayServer", "SESSION_LOG_DIR_ENV", "session_log_dir"]
+
+# Set by tests/conftest.py for the whole run: every server's output is written there, and
+# kept, so that the last test of the run can read every log line for secrets
+# (tests/operations/test_no_secret_in_any_log.py).
+SESSION_LOG_DIR_ENV = "ORDERPAY_TEST_LOG_DIR"
+
+
+def session_log_dir() -> Path | None:
+    directory = os.environ.get(SESSION_LOG_DIR_ENV)
+    return Path(directory) if directory else None
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -84,17 +94,20 @@ class OrderpayServer:
         *,
         startup_timeout: float = 30.0,
         stop_timeout: float = 5.0,
+        access_log: bool = False,
     ) -> None:
         """*env* is applied on top of ``os.environ``; a ``None`` value unsets
         that variable in the child (e.g. to test a missing setting)."""
         self.env = dict(env)
         self.workers = workers
+        self.access_log = access_log
         self.port: int | None = port
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None  # of the last stopped/killed run
         self.log_path: Path | None = None
+        self._keep_log = False  # in the session's log directory: read at the end of the run
         self._owner_pid: int | None = None
 
     # -- properties --------------------------------------------------------
@@ -132,6 +145,7 @@ class OrderpayServer:
             str(self.port),
             "--workers",
             str(self.workers),
+            *(["--access-log"] if self.access_log else []),
         ]
 
     def start(self) -> OrderpayServer:
@@ -140,9 +154,11 @@ class OrderpayServer:
             raise RuntimeError("server already running; stop() or kill() it first")
         auto_port = self.port is None
         if self.log_path is None:
-            fd, log = tempfile.mkstemp(prefix="orderpay-server-", suffix=".log")
+            keep_in = session_log_dir()
+            fd, log = tempfile.mkstemp(prefix="orderpay-server-", suffix=".log", dir=keep_in)
             os.close(fd)
             self.log_path = Path(log)
+            self._keep_log = keep_in is not None
         if self._owner_pid is None:
             self._owner_pid = os.getpid()
             atexit.register(self._atexit)
@@ -190,11 +206,13 @@ class OrderpayServer:
     def stop(self) -> None:
         """Graceful stop: SIGTERM to the whole group, SIGKILL after the timeout.
 
-        Also deletes the log file.  Idempotent.
+        Also deletes the log file, unless it is in the session's log directory.  Idempotent.
         """
         self._shutdown(signal.SIGTERM)
         atexit.unregister(self._atexit)
         self._owner_pid = None
+        if self.log_path is not None and self._keep_log:
+            self.log_path = None
         if self.log_path is not None:
             try:
                 self.log_path.unlink()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orderpay import logs
 from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
@@ -26,7 +27,7 @@ from orderpay.checkout.service import CheckoutService
 from orderpay.db import Database
 from orderpay.errors import BadRequest, OrderpayError
 from orderpay.installation.repository import installation_id
-from orderpay.metrics import REQUEST_SECONDS, REQUESTS
+from orderpay.metrics import REQUEST_SECONDS, REQUESTS, mark_process_dead
 from orderpay.payments.create import AfterCharge, PaymentCreation
 from orderpay.payments.settle import PaymentSettlement
 from orderpay.refunds.service import RefundService
@@ -34,7 +35,7 @@ from orderpay.settings import Settings, get_settings
 from orderpay.stripe_gateway import StripeGateway
 from orderpay.webhooks.service import WebhookService
 
-log = logging.getLogger("orderpay")
+log = logs.get_logger("orderpay.api")
 
 
 def render_error(error: OrderpayError) -> JSONAPIResponse:
@@ -87,11 +88,12 @@ async def _validation_error(_request: Request, exception: Exception) -> Response
 
 
 class RequestContextMiddleware:
-    """X-Request-Id on every response, per-route metrics, and the last line of defence: an
-    unexpected exception becomes a JSON:API 500 with no stack trace (the trace goes to the
-    log with the request id)."""
+    """X-Request-Id on every response, per-route metrics, one `request` log line per request
+    (with the fields bound while it ran: route, payment id, idempotency key, …), and the last
+    line of defence: an unexpected exception becomes a JSON:API 500 with no stack trace (the
+    trace goes to the log with the request id)."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -114,48 +116,72 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+                # Known by now: the route matched, before the access line uvicorn logs.
+                logs.bind(route=_route_of(scope), status=status)
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error, request %s", request_id.decode(errors="replace"))
-            if not response_started:
-                body = orjson.dumps(
-                    {
-                        "errors": [
-                            {
-                                "status": "500",
-                                "code": "internal_error",
-                                "title": "Internal error",
-                                "detail": f"Something went wrong; quote request id "
-                                f"{request_id.decode(errors='replace')}.",
-                            }
-                        ]
-                    }
-                )
-                await send_with_id(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-        finally:
-            route = scope.get("route")
-            key = (scope["method"], getattr(route, "path", "unmatched"), status)
-            metrics = _request_metrics.get(key)
-            if metrics is None:
-                metrics = _request_metrics[key] = (
-                    REQUESTS.labels(key[0], key[1], str(status)),
-                    REQUEST_SECONDS.labels(key[0], key[1]),
-                )
-            metrics[0].inc()
-            metrics[1].observe(time.perf_counter() - started)
+        with logs.request_context(
+            request_id=request_id.decode(errors="replace"), method=scope["method"]
+        ) as fields:
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unhandled_error", route=_route_of(scope))
+                if not response_started:
+                    body = orjson.dumps(
+                        {
+                            "errors": [
+                                {
+                                    "status": "500",
+                                    "code": "internal_error",
+                                    "title": "Internal error",
+                                    "detail": f"Something went wrong; quote request id "
+                                    f"{request_id.decode(errors='replace')}.",
+                                }
+                            ]
+                        }
+                    )
+                    await send_with_id(
+                        {
+                            "type": "http.response.start",
+                            "status": 500,
+                            "headers": [
+                                (b"content-type", JSONAPI_MEDIA_TYPE.encode()),
+                                (b"content-length", str(len(body)).encode()),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+            finally:
+                elapsed = time.perf_counter() - started
+                route = _route_of(scope)
+                key = (scope["method"], route, status)
+                metrics = _request_metrics.get(key)
+                if metrics is None:
+                    metrics = _request_metrics[key] = (
+                        REQUESTS.labels(key[0], key[1], str(status)),
+                        REQUEST_SECONDS.labels(key[0], key[1]),
+                    )
+                metrics[0].inc()
+                metrics[1].observe(elapsed)
+                fields["route"] = route
+                fields["status"] = status
+                log.info("request", duration_ms=round(elapsed * 1000, 3))
+
+
+def _route_of(scope: Scope) -> str:
+    """The route's template (`/api/v1/payments/{payment_id}`), never the raw path: bounded
+    metric labels, and no ids or tokens of a path in a field meant for grouping."""
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return "unmatched"
+    # FastAPI keeps an included router's routes without the router's prefix (`/payments`
+    # under `/api/v1`): the prefix is the path's leading segments the template lacks (each
+    # of its parameters matches one segment, unless it is a `:path` one).
+    extra = scope["path"].count("/") - template.count("/")
+    if extra > 0 and ":path}" not in template:
+        return "/".join(scope["path"].split("/")[: extra + 1]) + template
+    return template
 
 
 # (method, route template, status) -> the two labelled metrics: prometheus_client's
@@ -213,6 +239,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await gateway.close()
             await db.dispose()
+            # This worker's live gauges leave the multiprocess totals (orderpay/metrics.py).
+            mark_process_dead(os.getpid())
 
     app = FastAPI(
         title="orderpay",

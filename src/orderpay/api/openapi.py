@@ -247,6 +247,12 @@ CODES: dict[str, tuple[int, str, str]] = {
         "after `Retry-After` seconds with the same Idempotency-Key: it finishes that very "
         "refund, never a second one.",
     ),
+    "not_ready": (
+        503,
+        "Not ready",
+        "`GET /readyz`: the database or Stripe does not answer (each `detail` names one); "
+        "`meta.checks` gives each check's state. Send no traffic to this server meanwhile.",
+    ),
     "stripe_unavailable": (
         503,
         "Service unavailable",

@@ -160,7 +160,7 @@ def call_of(method: str, path: str, op: dict[str, Any], schemas: Schemas) -> Cal
     for media_type, content in success.get("content", {}).items():
         if media_type.endswith("json"):
             success_model = schemas.name(content["schema"])
-    if op["operationId"] == "healthz":
+    if op["operationId"] in ("healthz", "readyz"):
         success_model = None  # JSON, but no JSON:API document of the client's
     return Call(
         operation_id=op["operationId"],

@@ -98,6 +98,11 @@ SCENARIOS: dict[str, Scenario] = {
         token=None,
     ),
     "healthz": Scenario("Asks whether the service and its database answer.", 200, token=None),
+    "readyz": Scenario(
+        "Asks whether the service may take traffic: its database and Stripe answer.",
+        200,
+        token=None,
+    ),
     "metrics": Scenario("Reads the Prometheus metrics.", 200, token=None),
 }
 

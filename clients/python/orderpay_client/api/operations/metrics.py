@@ -52,7 +52,7 @@ def sync_detailed(
 ) -> Response[str]:
     """Metrics
 
-     Prometheus metrics of this process.
+     Prometheus metrics of every worker process of this server.
 
     Args:
         x_request_id (str | Unset):
@@ -83,7 +83,7 @@ def sync(
 ) -> str | None:
     """Metrics
 
-     Prometheus metrics of this process.
+     Prometheus metrics of every worker process of this server.
 
     Args:
         x_request_id (str | Unset):
@@ -109,7 +109,7 @@ async def asyncio_detailed(
 ) -> Response[str]:
     """Metrics
 
-     Prometheus metrics of this process.
+     Prometheus metrics of every worker process of this server.
 
     Args:
         x_request_id (str | Unset):
@@ -138,7 +138,7 @@ async def asyncio(
 ) -> str | None:
     """Metrics
 
-     Prometheus metrics of this process.
+     Prometheus metrics of every worker process of this server.
 
     Args:
         x_request_id (str | Unset):
