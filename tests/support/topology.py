@@ -43,6 +43,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+import httpx
 
 from .fault_proxy import FaultProxy
 from .pgbouncer import PgBouncer
@@ -50,7 +53,17 @@ from .postgres import PostgresCluster
 from .server import OrderpayServer
 from .stripe_stub import StripeStub
 
-__all__ = ["STRIPE_KEY", "Host", "Network", "Topology", "NamespacedServer"]
+__all__ = [
+    "STRIPE_KEY",
+    "Host",
+    "NamespacedServer",
+    "Network",
+    "Place",
+    "Shop",
+    "Topology",
+    "intents_for_order",
+    "payment_document",
+]
 
 #: The stub's secret key (any ``sk_`` key works with it); the same as tests/conftest.py's.
 STRIPE_KEY = "sk_test_orderpay"
@@ -318,3 +331,85 @@ class Topology:
     def output(self) -> str:
         """The last lines of every host's log, for assertion messages."""
         return "\n".join(f"--- {h.place.name} ---\n{h.server.output()[-3000:]}" for h in self.hosts)
+
+
+# -- a shop to pay in, and what Stripe holds -------------------------------------------------
+
+
+@dataclass
+class Shop:
+    """A customer (bearer token) and a business with one product, seeded straight into the
+    database (`seed`); orders are created through the API of any host."""
+
+    token: str
+    business_id: str
+    product_id: str
+
+    @classmethod
+    async def seed(cls, database_url: str, *, price_cents: int = 2350) -> Shop:
+        from orderpay.businesses.service import create_business, create_product
+        from orderpay.db import Database
+        from orderpay.users.service import create_user
+
+        db = Database(database_url, pool_size=2)
+        try:
+            _, _, token = await create_user(db, email=f"shopper-{os.urandom(4).hex()}@example.test")
+            business = await create_business(db, name="Topology Bistro")
+            product = await create_product(
+                db, business_id=int(business["id"]), name="Dish", price_cents=price_cents
+            )
+        finally:
+            await db.dispose()
+        return cls(token, str(business["id"]), str(product["id"]))
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def order(self, client: httpx.AsyncClient) -> str:
+        response = await client.post(
+            "/api/v1/orders",
+            headers=self.auth,
+            json={
+                "data": {
+                    "type": "orders",
+                    "attributes": {"elements": [{"product_id": self.product_id, "quantity": 1}]},
+                    "relationships": {"business": {"type": "business", "id": self.business_id}},
+                }
+            },
+        )
+        assert response.status_code == 201, response.text
+        order_id: str = response.json()["data"]["id"]
+        return order_id
+
+    async def pay(
+        self,
+        client: httpx.AsyncClient,
+        order_id: str,
+        *,
+        key: str | None = None,
+        payment_method: str = "pm_card_visa",
+    ) -> httpx.Response:
+        headers = {**self.auth, **({"Idempotency-Key": key} if key else {})}
+        return await client.post(
+            "/api/v1/payments", headers=headers, json=payment_document(order_id, payment_method)
+        )
+
+
+def payment_document(order_id: str, payment_method: str) -> dict[str, object]:
+    return {
+        "data": {
+            "type": "payments",
+            "attributes": {"stripe_token": payment_method},
+            "relationships": {"order": {"type": "order", "id": order_id}},
+        }
+    }
+
+
+def intents_for_order(stub: StripeStub, order_id: str) -> list[dict[str, Any]]:
+    """The PaymentIntents Stripe (the stub itself, not through the proxy) holds for an order."""
+    return [
+        pi
+        for pi in stub.payment_intents()
+        if (pi.get("metadata") or {}).get("orderpay_order_id") == order_id
+    ]
