@@ -221,6 +221,8 @@ class Topology:
     env: dict[str, str] = field(default_factory=dict)
     stub_latency: float = 0.0
     pgbouncer_pool_size: int = 20
+    #: False: the hosts call the stub directly (the scaling bench: no proxy hop to measure).
+    stripe_through_proxy: bool = True
 
     network: Network = field(init=False)
     pgbouncer: PgBouncer = field(init=False)
@@ -260,8 +262,9 @@ class Topology:
         return self
 
     def stop(self) -> None:
-        for host in self.hosts:
-            host.server.stop()
+        if self.hosts:
+            with ThreadPoolExecutor(len(self.hosts)) as pool:
+                list(pool.map(lambda host: host.server.stop(), self.hosts))
         for name in ("proxy", "stub", "pgbouncer"):
             service = getattr(self, name, None)
             if service is not None:
@@ -297,8 +300,8 @@ class Topology:
 
     @property
     def stripe_url(self) -> str:
-        """The Stripe the hosts call: the fault proxy in front of the stub."""
-        return self.proxy.url
+        """The Stripe the hosts call: the fault proxy in front of the stub (or the stub)."""
+        return self.proxy.url if self.stripe_through_proxy else self.stub.url
 
     def host_env(self) -> dict[str, str]:
         return {
