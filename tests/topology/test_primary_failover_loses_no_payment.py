@@ -137,6 +137,13 @@ async def test_sigkill_of_the_primary_mid_payments_loses_no_payment_and_answers_
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "DATABASE_POOL_SIZE": "5",
             "RETRY_AFTER_SECONDS": "1",
+            # A request the failover cut short between its Stripe call and its outcome's
+            # commit cannot release its key (the database is gone): the same-key retry gets
+            # 409 idempotency_key_in_use until the lock times out, then takes the key over
+            # and settles the payment. Production's 90 s (above the 20 s Stripe deadline)
+            # scaled down, keeping the same order: deadline < lock timeout.
+            "STRIPE_DEADLINE_SECONDS": "5",
+            "IDEMPOTENCY_LOCK_TIMEOUT_SECONDS": "10",
         }
         with OrderpayServer(env, workers=2) as server:
             server_pid = server.pid
