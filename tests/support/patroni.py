@@ -30,6 +30,7 @@ order and keeps the one that is not in recovery.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pwd
@@ -119,6 +120,8 @@ class PatroniCluster:
                     "(Debian's patroni, etcd-server, postgresql-15)"
                 )
         self._run_as = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+        # A test run that dies leaves no cluster behind.
+        atexit.register(self._atexit, os.getpid())
         self.base_dir = Path(tempfile.mkdtemp(prefix="orderpay-patroni-"))
         self.base_dir.chmod(0o755)
         try:
@@ -136,6 +139,7 @@ class PatroniCluster:
         return self
 
     def stop(self) -> None:
+        atexit.unregister(self._atexit)
         for node in self.nodes:
             proc, node.proc = node.proc, None
             if proc is not None and proc.poll() is None:
@@ -162,6 +166,11 @@ class PatroniCluster:
         if self.base_dir is not None:
             shutil.rmtree(self.base_dir, ignore_errors=True)
             self.base_dir = None
+
+    def _atexit(self, owner: int) -> None:
+        # Only the process that started it tears it down (not a forked child exiting).
+        if os.getpid() == owner:
+            self.stop()
 
     def __enter__(self) -> PatroniCluster:
         return self.start()

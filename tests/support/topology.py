@@ -32,7 +32,9 @@ The API above is kept stable for the soak (issue 11, part 4).
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
+import itertools
 import json
 import os
 import shutil
@@ -70,6 +72,7 @@ STRIPE_KEY = "sk_test_orderpay"
 WEBHOOK_SECRET = "whsec_test_orderpay"
 
 _IP = shutil.which("ip") or "/usr/sbin/ip"
+_networks = itertools.count()
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -115,7 +118,9 @@ class Network:
 
     def __init__(self, places: int) -> None:
         self.count = places
-        tag = f"{os.getpid() % 100000}"
+        # Unique per process and per network in it (names are global to the machine, and
+        # at most 15 characters: "op" + 6 digits + "v9").
+        tag = f"{os.getpid() % 100000:05d}{next(_networks) % 10}"
         self.bridge = f"opb{tag}"
         self.places: list[Place] = []
         self.gateway = "127.0.0.1"
@@ -125,6 +130,8 @@ class Network:
         self._made: list[str] = []  # namespaces to delete
 
     def start(self) -> Network:
+        # A test run that dies leaves no namespace behind.
+        atexit.register(self._atexit, os.getpid())
         try:
             self._make()
             self.isolated = True
@@ -179,6 +186,12 @@ class Network:
                 _ip("netns", "del", made, check=False)
         self._made.clear()
         self.places = []
+        atexit.unregister(self._atexit)
+
+    def _atexit(self, owner: int) -> None:
+        # Only the process that started it tears it down (not a forked child exiting).
+        if os.getpid() == owner:
+            self.stop()
 
 
 class NamespacedServer(OrderpayServer):
