@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean docs clients docs-check
+.PHONY: run test lint bench scaling install clean docs clients docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ docs-check: $(STAMP)
 ## Throughput, latency and exactly-once of Create Payment (docs/PERFORMANCE.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Payments/s with 1, 2 and 3 hosts through PgBouncer, in network namespaces (docs/SCALING.md).
+scaling: $(STAMP)
+	./scripts/install-test-deps.sh
+	$(BIN)/python -m bench.scaling
 
 clean:
 	rm -rf $(VENV) orderpay.sqlite3* .pytest_cache

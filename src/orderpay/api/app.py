@@ -14,18 +14,20 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orderpay import logs
-from orderpay.api.deps import AppServices
+from orderpay.api.deps import AppServices, services_of
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
 from orderpay.checkout.service import CheckoutService
-from orderpay.db import Database
-from orderpay.errors import BadRequest, OrderpayError
+from orderpay.db import Database, database_unavailable
+from orderpay.errors import BadRequest, OrderpayError, ServiceUnavailable
 from orderpay.installation.repository import installation_id
 from orderpay.metrics import REQUEST_SECONDS, REQUESTS, mark_process_dead
 from orderpay.payments.create import AfterCharge, PaymentCreation
@@ -77,6 +79,26 @@ def _allowed_methods(request: Request) -> list[str]:
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return allowed
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A lost or unreachable database (a primary failing over, PgBouncer restarting) is a 503
+    with Retry-After, never a 500: nothing is known to be wrong with the request, and a retry
+    with the same Idempotency-Key is safe (its key and payment are in the database, or were
+    never written). Any other database error stays a 500 (RequestContextMiddleware)."""
+    if not database_unavailable(exc):
+        raise exc
+    settings = services_of(request).settings
+    # Class names only: a DBAPIError's text holds the statement's parameters.
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database_unavailable", error=type(exc).__name__, cause=type(cause).__name__)
+    return render_error(
+        ServiceUnavailable(
+            "The database is unavailable; retry shortly, with the same Idempotency-Key.",
+            code="database_unavailable",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+    )
 
 
 async def _validation_error(_request: Request, exception: Exception) -> Response:
@@ -254,6 +276,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OrderpayError, _orderpay_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for database_error in (DBAPIError, PoolTimeoutError, OSError):
+        app.add_exception_handler(database_error, _database_error)
     app.add_middleware(RequestContextMiddleware)
 
     from orderpay.api import docs, openapi, operations
