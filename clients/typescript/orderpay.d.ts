@@ -1249,6 +1249,7 @@ export interface operations {
              * @description Service unavailable.
              *
              *     - `payment_processing`: Stripe could not be reached in time: the payment is `processing` and will be settled (webhook, `GET`, or reconcile). Retry after `Retry-After` seconds with the same Idempotency-Key, or follow the payment in `meta.payment`.
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
              */
             503: {
                 headers: {
@@ -1328,6 +1329,25 @@ export interface operations {
                     } & components["schemas"]["ErrorDocument"];
                 };
             };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
         };
     };
     listOrders: {
@@ -1384,6 +1404,25 @@ export interface operations {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1627,6 +1666,27 @@ export interface operations {
                     } & components["schemas"]["ErrorDocument"];
                 };
             };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
+                    /** @description `true` when this is the stored answer to an earlier request with the same `Idempotency-Key` and body, replayed (same status and body). */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
         };
     };
     getOrder: {
@@ -1681,6 +1741,25 @@ export interface operations {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1765,6 +1844,25 @@ export interface operations {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1990,6 +2088,7 @@ export interface operations {
              * @description Service unavailable.
              *
              *     - `refund_pending`: Stripe could not be reached: the refund is `pending` and will be finished. Retry after `Retry-After` seconds with the same Idempotency-Key: it finishes that very refund, never a second one.
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
              */
             503: {
                 headers: {
@@ -2061,6 +2160,25 @@ export interface operations {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2296,6 +2414,7 @@ export interface operations {
              * @description Service unavailable.
              *
              *     - `stripe_unavailable`: Stripe could not be reached; nothing was changed. Retry after `Retry-After` seconds.
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
              */
             503: {
                 headers: {
@@ -2377,6 +2496,7 @@ export interface operations {
              * @description Service unavailable.
              *
              *     - `stripe_unavailable`: Stripe could not be reached; nothing was changed. Retry after `Retry-After` seconds.
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
              */
             503: {
                 headers: {
@@ -2621,6 +2741,7 @@ export interface operations {
              * @description Service unavailable.
              *
              *     - `refund_pending`: Stripe could not be reached: the refund is `pending` and will be finished. Retry after `Retry-After` seconds with the same Idempotency-Key: it finishes that very refund, never a second one.
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
              */
             503: {
                 headers: {
@@ -2703,6 +2824,25 @@ export interface operations {
                 headers: {
                     /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.api+json": {
+                        errors?: unknown;
+                    } & components["schemas"]["ErrorDocument"];
+                };
+            };
+            /**
+             * @description Service unavailable.
+             *
+             *     - `database_unavailable`: The database could not be reached (a failover, a restart): nothing is known to be wrong with the request. Retry after `Retry-After` seconds, with the same Idempotency-Key where the operation takes one.
+             */
+            503: {
+                headers: {
+                    /** @description This request's id (the client's `X-Request-Id`, echoed, or a new one): quote it when reporting a problem. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying (with the same Idempotency-Key). */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -253,6 +253,13 @@ CODES: dict[str, tuple[int, str, str]] = {
         "`GET /readyz`: the database or Stripe does not answer (each `detail` names one); "
         "`meta.checks` gives each check's state. Send no traffic to this server meanwhile.",
     ),
+    "database_unavailable": (
+        503,
+        "Service unavailable",
+        "The database could not be reached (a failover, a restart): nothing is known to be "
+        "wrong with the request. Retry after `Retry-After` seconds, with the same "
+        "Idempotency-Key where the operation takes one.",
+    ),
     "stripe_unavailable": (
         503,
         "Service unavailable",
@@ -307,6 +314,8 @@ def merge(*sets: Errors) -> dict[int, tuple[str, ...] | Open]:
 
 
 AUTHENTICATED: Errors = {401: ("unauthorized",)}
+# A lost database (api/app.py::_database_error), wherever an operation uses it.
+DATABASE: Errors = {503: ("database_unavailable",)}
 # Every endpoint that reads a request document (api/documents.read_document, resource()).
 DOCUMENT: Errors = {
     400: ("invalid_json", "invalid_document", "invalid_form", "bad_request"),
@@ -591,7 +600,9 @@ def operation(
     if paged:
         errors = merge(PAGED, errors)
     if not public:
-        errors = merge(AUTHENTICATED, errors)
+        # Every authenticated operation reads the database first (api/app.py answers a lost
+        # one with this 503); the public ones that use it say so themselves.
+        errors = merge(AUTHENTICATED, errors, DATABASE)
     payment_errors = payment_errors or {}
     responses: dict[int | str, Any] = {}
     for status, spec in success.items():

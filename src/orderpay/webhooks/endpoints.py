@@ -28,7 +28,12 @@ STRIPE_WEBHOOK = operation(
             "acknowledged, and a no-op).",
         )
     },
-    errors={400: ("invalid_signature", "bad_request"), 413: ("payload_too_large",)},
+    errors={
+        400: ("invalid_signature", "bad_request"),
+        413: ("payload_too_large",),
+        # Stripe redelivers what we did not acknowledge.
+        503: ("database_unavailable",),
+    },
 )
 
 
