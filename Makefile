@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean docs clients docs-check
+.PHONY: run test lint bench soak install clean docs clients docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ docs-check: $(STAMP)
 ## Throughput, latency and exactly-once of Create Payment (docs/PERFORMANCE.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## 10,000 Create Payment attempts through Stripe faults and worker kills, then reconcile and
+## the money counted; exits non-zero on any failure column. SEED=... replays a run.
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(if $(SEED),--seed $(SEED))
 
 clean:
 	rm -rf $(VENV) orderpay.sqlite3* .pytest_cache
