@@ -46,10 +46,10 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import aiohttp
 from sqlalchemy import text
@@ -65,6 +65,7 @@ from .money import charge_problems
 from .server import OrderpayServer
 from .stripe_stub import StripeStub
 
+K = TypeVar("K", bound=str)
 STRIPE_KEY = "sk_test_soak"
 ROOT = Path(__file__).resolve().parents[2]
 PAYMENTS = "/api/v1/payments"
@@ -123,14 +124,15 @@ BEHAVIOURS: dict[Behaviour, int] = {
 KEYED_RETRIES = 6  # a keyed customer gives up after this many retries
 
 
-def _draw(weights: dict[str, int], unit: float) -> str:
+def _draw(weights: Mapping[K, int], unit: float) -> K:
+    """The name whose share of the total weight holds `unit` (in [0, 1))."""
     total = sum(weights.values())
     point = unit * total
     for name, weight in weights.items():
         point -= weight
         if point < 0:
             return name
-    return next(reversed(weights))
+    return list(weights)[-1]  # unit < 1: only by rounding
 
 
 def _unit(*parts: object) -> float:
@@ -230,7 +232,7 @@ class Customer:
 
 def customer_for(seed: int, index: int, order_id: int, token: str) -> Customer:
     rng = random.Random(f"{seed}/customer/{index}")
-    behaviour: Behaviour = _draw(dict(BEHAVIOURS), rng.random())  # type: ignore[assignment]
+    behaviour = _draw(BEHAVIOURS, rng.random())
     card = DECLINED if behaviour == "declined" else VISA
     return Customer(order_id, token, behaviour, card, rng.uniform(0.005, 0.15), rng)
 
@@ -536,6 +538,7 @@ class SoakReport:
     replays: int = 0
     answers_503: int = 0
     answers_503_without_retry_after: int = 0
+    answers_stripe_failed: int = 0  # 502 payment_provider_error, see _stripe_failed
     answers_other_5xx: int = 0
     connection_lost: int = 0
     stripe_calls: int = 0
@@ -589,6 +592,8 @@ class SoakReport:
             f"    409              {self.statuses.get('409', 0)} ({counts(self.codes_409)})",
             f"    503              {self.answers_503} "
             f"({self.answers_503 - self.answers_503_without_retry_after} with Retry-After)",
+            f"    502 provider     {self.answers_stripe_failed} (payment_provider_error: "
+            "Stripe's stored 500 for the create replayed; failed, nothing charged)",
             f"    other 5xx        {self.answers_other_5xx}",
             f"    no answer        {self.connection_lost} (connection lost: a worker killed)",
             f"  Stripe calls       {self.stripe_calls} ({self.stripe_posts} POSTs, "
@@ -799,14 +804,28 @@ def _count_answers(report: SoakReport, attempts: list[Attempt]) -> None:
     report.answers_503_without_retry_after = sum(
         1 for a in attempts if a.status == 503 and not a.retry_after
     )
-    other = [a for a in attempts if a.status is not None and a.status >= 500 and a.status != 503]
+    report.answers_stripe_failed = sum(1 for a in attempts if _stripe_failed(a))
+    other = [
+        a
+        for a in attempts
+        if a.status is not None and a.status >= 500 and a.status != 503 and not _stripe_failed(a)
+    ]
     report.answers_other_5xx = len(other)
     report.connection_lost = sum(1 for a in attempts if a.status is None)
     unexpected = [
-        a for a in attempts if a.status is not None and a.status not in (201, 402, 409, 503)
+        a
+        for a in attempts
+        if a.status is not None and a.status not in (201, 402, 409, 503) and not _stripe_failed(a)
     ]
     for a in unexpected[:10]:
         report.samples.append(f"order {a.order_id} ({a.behaviour}) got {a.status} {a.code}")
+
+
+def _stripe_failed(attempt: Attempt) -> bool:
+    """README's "Every charge accounted for": Stripe answered the payment's create with the
+    5xx it stored for the key, and its search shows nothing: the payment is `failed`, nothing
+    charged, the order payable again -- a final answer (502), not a server error."""
+    return attempt.status == 502 and attempt.code == "payment_provider_error"
 
 
 def _count_stripe(report: SoakReport, records: list[ProxyRecord]) -> None:
