@@ -63,7 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         log=lambda line: print(line, flush=True),
     )
     with PostgresCluster() as cluster:
-        name = "single"
         if args.topology == "auto":
             print(
                 "soak: the multi-host topology (tests/support/topology.py) is not on this "
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         topology = single_host(cluster, args.workers)
-        report = run_soak(config, topology, topology_name=name)
+        report = run_soak(config, topology)
     print(report.render(), flush=True)
     print(f"soak: {time.monotonic() - started:.0f} s in all", flush=True)
     return 0 if report.ok else 1

@@ -30,9 +30,7 @@ def test_a_short_fault_soak_charges_each_order_once_and_records_every_charge(
             time_limit_seconds=150,
             log=lambda line: None,
         )
-        report = run_soak(
-            config, SingleHost(pg_cluster.url("soak"), workers=2), topology_name="single"
-        )
+        report = run_soak(config, SingleHost(pg_cluster.url("soak"), workers=2))
     finally:
         pg_cluster.drop_database("soak")
     print(report.render())

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import os
 import random
 import signal
@@ -373,13 +374,32 @@ class Kill:
 
 
 class Topology(Protocol):
-    """Where orderpay runs: its database, its servers' base URLs, and how to crash a worker."""
+    """Where orderpay runs (:class:`SingleHost`; the multi-host one in bench/soak.py): its
+    database, its Stripe (the stub, and the fault proxy the servers call), its servers."""
 
-    database_url: str
+    name: str
+    database_url: str  # straight to PostgreSQL: the harness's own reads
+    stripe_key: str
+    stub: StripeStub
+    proxy: FaultProxy
 
-    def start(self, env: dict[str, str]) -> list[str]: ...
+    def start(self, env: dict[str, str]) -> list[str]:
+        """Start the Stripe stub, the proxy and the servers (`env` added to theirs); return
+        the servers' base URLs."""
+        ...
 
     def kill_a_worker(self, rng: random.Random) -> Kill | None: ...
+
+    def failover(self) -> str | None:
+        """Kill the database's primary (a standby takes over); None when this topology has
+        no standby. Returns what happened, for the report."""
+        ...
+
+    def reconcile(self) -> dict[str, object]:
+        """`orderpay reconcile --older-than 0`, as the operator runs it."""
+        ...
+
+    def output(self) -> str: ...
 
     def stop(self) -> None: ...
 
@@ -404,50 +424,99 @@ def _children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def wait_for_workers(server: OrderpayServer, workers: int, timeout: float = 60) -> bool:
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if len(_children(server.pid)) >= workers:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def kill_a_worker_of(
+    server: OrderpayServer, workers: int, rng: random.Random, *, since: float
+) -> Kill | None:
+    """SIGKILL one of `server`'s uvicorn workers (drawn with `rng`) and wait for the
+    supervisor to start its replacement (uvicorn >= 0.30 does; `replaced_after` None: not
+    within 30 s)."""
+    alive = _children(server.pid)
+    if not alive:
+        return None
+    victim = alive[rng.randrange(len(alive))]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(victim, signal.SIGKILL)
+    kill = Kill(round(time.monotonic() - since, 1), victim)
+    began = time.monotonic()
+    while time.monotonic() - began < 30:
+        alive = _children(server.pid)
+        if victim not in alive and len(alive) >= workers:
+            kill.replaced_after = round(time.monotonic() - began, 2)
+            break
+        time.sleep(0.1)
+    return kill
+
+
+def run_reconcile(
+    env: dict[str, str], command_prefix: list[str] | None = None
+) -> dict[str, object]:
+    """`orderpay reconcile --older-than 0`, the operator's command, in its own process."""
+    argv = [sys.executable, "-m", "orderpay", "reconcile", "--older-than", "0"]
+    done = subprocess.run(
+        [*(command_prefix or []), *argv],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"orderpay reconcile failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, object] = json.loads(done.stdout)
+    return result
+
+
 class SingleHost:
-    """``orderpay serve --workers N`` on this machine, on `database_url`."""
+    """One host: ``orderpay serve --workers N`` on this machine, on `database_url`
+    (PostgreSQL), with the Stripe stub and the fault proxy in this process."""
+
+    name = "single host"
+    stripe_key = STRIPE_KEY
 
     def __init__(self, database_url: str, *, workers: int = 2) -> None:
         self.database_url = database_url
         self.workers = workers
+        self.stub = StripeStub(record=False)
+        self.proxy: FaultProxy  # in front of the stub, once started
         self.server: OrderpayServer | None = None
+        self.env: dict[str, str] = {}
         self.started = time.monotonic()
 
     def start(self, env: dict[str, str]) -> list[str]:
-        self.server = OrderpayServer(
-            {**env, "DATABASE_URL": self.database_url}, workers=self.workers, startup_timeout=60
-        )
+        self.stub.start()
+        self.proxy = FaultProxy(self.stub.url, upstream_timeout=30).start()
+        self.env = {
+            **env,
+            "DATABASE_URL": self.database_url,
+            "STRIPE_API_BASE": self.proxy.url,
+            "STRIPE_SECRET_KEY": self.stripe_key,
+        }
+        self.server = OrderpayServer(self.env, workers=self.workers, startup_timeout=60)
         self.server.start()
-        self._wait_for_workers(60)
+        if not wait_for_workers(self.server, self.workers):
+            raise RuntimeError(f"orderpay did not start {self.workers} workers")
         self.started = time.monotonic()
         return [self.server.url]
 
-    def _wait_for_workers(self, timeout: float) -> float | None:
-        assert self.server is not None
-        began = time.monotonic()
-        while time.monotonic() - began < timeout:
-            if len(_children(self.server.pid)) >= self.workers:
-                return time.monotonic() - began
-            time.sleep(0.1)
-        return None
-
     def kill_a_worker(self, rng: random.Random) -> Kill | None:
         assert self.server is not None
-        workers = _children(self.server.pid)
-        if not workers:
-            return None
-        victim = workers[rng.randrange(len(workers))]
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(victim, signal.SIGKILL)
-        kill = Kill(round(time.monotonic() - self.started, 1), victim)
-        began = time.monotonic()
-        while time.monotonic() - began < 30:
-            alive = _children(self.server.pid)
-            if victim not in alive and len(alive) >= self.workers:
-                kill.replaced_after = round(time.monotonic() - began, 2)
-                break
-            time.sleep(0.1)
-        return kill
+        return kill_a_worker_of(self.server, self.workers, rng, since=self.started)
+
+    def failover(self) -> str | None:
+        return None  # one PostgreSQL, no standby
+
+    def reconcile(self) -> dict[str, object]:
+        return run_reconcile({**self.env, "DATABASE_POOL_SIZE": "2"})
 
     def output(self) -> str:
         return self.server.output() if self.server is not None else ""
@@ -455,6 +524,9 @@ class SingleHost:
     def stop(self) -> None:
         if self.server is not None:
             self.server.stop()
+        if hasattr(self, "proxy"):
+            self.proxy.stop()
+        self.stub.stop()
 
 
 # -- seeding ----------------------------------------------------------------------------------
@@ -546,6 +618,7 @@ class SoakReport:
     stripe_posts_without_key: int = 0
     faults: dict[str, int] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
+    failover: str | None = None
     reconcile_runs: list[dict[str, object]] = field(default_factory=list)
     payments_by_state: dict[str, int] = field(default_factory=dict)
     orders_paid: int = 0
@@ -613,6 +686,8 @@ class SoakReport:
                 or "none"
             ),
         ]
+        if self.failover is not None:
+            lines.append(f"  primary failover   {self.failover}")
         for i, run in enumerate(self.reconcile_runs, 1):
             lines.append(f"  reconcile #{i}       {run}")
         lines += [
@@ -646,25 +721,9 @@ class SoakConfig:
     max_kills: int | None = None
     time_limit_seconds: float = 600.0
     customers: int = 200
+    #: Fail the primary over this long after the load began (topologies with a standby).
+    failover_after_seconds: float | None = None
     log: Callable[[str], None] = print
-
-
-def run_reconcile(env: dict[str, str]) -> dict[str, object]:
-    """`orderpay reconcile --older-than 0`, the operator's command, in its own process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "orderpay", "reconcile", "--older-than", "0"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=ROOT,
-    )
-    if done.returncode != 0:
-        return {"error": done.stderr.strip()[-500:]}
-    import json
-
-    result: dict[str, object] = json.loads(done.stdout)
-    return result
 
 
 async def _payments_by_state(db: Database) -> dict[str, int]:
@@ -678,35 +737,26 @@ async def _count(db: Database, sql: str) -> int:
         return int((await conn.execute(text(sql))).scalar_one())
 
 
-def run_soak(config: SoakConfig, topology: Topology, *, topology_name: str) -> SoakReport:
+def run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     """One soak on `topology` (whose database is migrated and empty). Blocks; returns the
     report (see :meth:`SoakReport.ok`)."""
-    return asyncio.run(_run_soak(config, topology, topology_name=topology_name))
+    return asyncio.run(_run_soak(config, topology))
 
 
-async def _run_soak(config: SoakConfig, topology: Topology, *, topology_name: str) -> SoakReport:
+async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     log = config.log
     began = time.monotonic()
-    report = SoakReport(config.seed, topology_name, config.workers)
+    report = SoakReport(config.seed, topology.name, config.workers)
     # Enough orders for every attempt to be a new customer's (most customers make 1-2).
     n_orders = config.attempts + 200
     seeded = await seed_orders(topology.database_url, customers=config.customers, orders=n_orders)
     log(f"soak: seed {config.seed}; {n_orders} orders seeded in {time.monotonic() - began:.1f}s")
-    stub = StripeStub(record=False)
-    stub.start()
-    proxy = FaultProxy(stub.url, upstream_timeout=30)
-    proxy.start()
-    plan = FaultPlan(config.seed, config.fault_rate, stub)
-    plan.install(proxy)
-    env = {
-        **SERVER_SETTINGS,
-        "DATABASE_URL": topology.database_url,
-        "STRIPE_API_BASE": proxy.url,
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-    }
     db = Database(topology.database_url, pool_size=2)
     try:
-        base_urls = topology.start(env)
+        base_urls = topology.start(dict(SERVER_SETTINGS))
+        stub, proxy = topology.stub, topology.proxy
+        plan = FaultPlan(config.seed, config.fault_rate, stub)
+        plan.install(proxy)
         log(f"soak: orderpay up at {', '.join(base_urls)}; Stripe stub behind the fault proxy")
 
         def customers() -> Iterator[Customer]:
@@ -718,9 +768,17 @@ async def _run_soak(config: SoakConfig, topology: Topology, *, topology_name: st
         kill_rng = random.Random(f"{config.seed}/kills")
 
         def killer() -> None:
+            failover_done = config.failover_after_seconds is None
             while not stop_killing.wait(config.kill_every_seconds):
+                if not failover_done and (
+                    time.monotonic() - load_began >= (config.failover_after_seconds or 0)
+                ):
+                    failover_done = True
+                    log(f"soak: {len(shoppers.attempts)} attempts; failing the primary over")
+                    report.failover = topology.failover() or "not possible in this topology"
+                    log(f"soak: failover: {report.failover}")
                 if config.max_kills is not None and len(report.kills) >= config.max_kills:
-                    return
+                    continue
                 kill = topology.kill_a_worker(kill_rng)
                 if kill is not None:
                     report.kills.append(kill)
@@ -760,12 +818,14 @@ async def _run_soak(config: SoakConfig, topology: Topology, *, topology_name: st
 
         # Reconcile: once while Stripe still fails, then with Stripe healthy until nothing is
         # left in doubt (a 500 Stripe stored for a create settles once the search lag passed).
-        reconcile_env = {**env, "DATABASE_POOL_SIZE": "2"}
         for run in range(6):
             if run == 1:
                 plan.stop()
                 proxy.clear_faults()
-            result = await asyncio.to_thread(run_reconcile, reconcile_env)
+            try:
+                result = await asyncio.to_thread(topology.reconcile)
+            except RuntimeError as exc:  # Stripe or the database failing it: run it again
+                result = {"error": str(exc)[-500:]}
             report.reconcile_runs.append(result.get("payments", result))  # type: ignore[arg-type]
             left = await _count(
                 db, "SELECT count(*) FROM payments WHERE state IN ('processing', 'requires_action')"
@@ -777,17 +837,14 @@ async def _run_soak(config: SoakConfig, topology: Topology, *, topology_name: st
 
         _count_answers(report, shoppers.attempts)
         _count_stripe(report, proxy.requests)
-        await _count_money(report, db, stub, shoppers.attempts)
-        if isinstance(topology, SingleHost):
-            output = topology.output()
-            report.server_errors_logged = output.count("Traceback") + sum(
-                1 for line in output.splitlines() if line.startswith("ERROR")
-            )
+        await _count_money(report, db, stub, topology.stripe_key, shoppers.attempts)
+        output = topology.output()
+        report.server_errors_logged = output.count("Traceback") + sum(
+            1 for line in output.splitlines() if line.startswith("ERROR")
+        )
     finally:
         await db.dispose()
         topology.stop()
-        proxy.stop()
-        stub.stop()
     report.seconds_total = time.monotonic() - began
     return report
 
@@ -838,7 +895,7 @@ def _count_stripe(report: SoakReport, records: list[ProxyRecord]) -> None:
 
 
 async def _count_money(
-    report: SoakReport, db: Database, stub: StripeStub, attempts: list[Attempt]
+    report: SoakReport, db: Database, stub: StripeStub, stripe_key: str, attempts: list[Attempt]
 ) -> None:
     async with db.connect() as conn:
         ours = await installation_id(conn)
@@ -848,7 +905,7 @@ async def _count_money(
         if intent["status"] == "succeeded" and metadata.get(METADATA_INSTALLATION_ID) == ours:
             charged[str(metadata.get("orderpay_order_id"))] += 1
     report.orders_charged_twice = sum(1 for n in charged.values() if n > 1)
-    report.charge_problems = await charge_problems(stub.url, STRIPE_KEY, db)
+    report.charge_problems = await charge_problems(stub.url, stripe_key, db)
     report.charges_unrecorded = len(report.charge_problems)
     report.payments_by_state = await _payments_by_state(db)
     report.payments_in_doubt = sum(
