@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench soak install clean docs clients docs-check
+.PHONY: run test lint bench scaling soak install clean docs clients docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: $(STAMP)
 ## the money counted; exits non-zero on any failure column. SEED=... replays a run.
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak $(if $(SEED),--seed $(SEED))
+
+## Payments/s with 1, 2 and 3 hosts through PgBouncer, in network namespaces (docs/SCALING.md).
+scaling: $(STAMP)
+	./scripts/install-test-deps.sh
+	$(BIN)/python -m bench.scaling
 
 clean:
 	rm -rf $(VENV) orderpay.sqlite3* .pytest_cache

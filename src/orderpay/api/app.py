@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
@@ -18,8 +20,8 @@ from orderpay.api.deps import AppServices
 from orderpay.api.documents import JSONAPI_MEDIA_TYPE, JSONAPIResponse, error_document
 from orderpay.cards.service import CardService
 from orderpay.checkout.service import CheckoutService
-from orderpay.db import Database
-from orderpay.errors import BadRequest, OrderpayError
+from orderpay.db import Database, database_unavailable
+from orderpay.errors import BadRequest, OrderpayError, ServiceUnavailable
 from orderpay.installation.repository import installation_id
 from orderpay.metrics import REQUEST_SECONDS, REQUESTS
 from orderpay.payments.service import PaymentService
@@ -65,6 +67,24 @@ def _allowed_methods(request: Request) -> list[str]:
         if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return allowed
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    """A lost or unreachable database (a primary failing over, PgBouncer restarting) is a 503
+    with Retry-After, never a 500: nothing is known to be wrong with the request, and a retry
+    with the same Idempotency-Key is safe (its key and payment are in the database, or were
+    never written). Any other database error stays a 500 (RequestContextMiddleware)."""
+    if not database_unavailable(exc):
+        raise exc
+    settings: Settings = request.app.state.settings
+    log.warning("database unavailable (%s: %s): answering 503", type(exc).__name__, exc)
+    return render_error(
+        ServiceUnavailable(
+            "The database is unavailable; retry shortly, with the same Idempotency-Key.",
+            code="database_unavailable",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+    )
 
 
 async def _validation_error(_request: Request, exc: RequestValidationError) -> Response:
@@ -200,6 +220,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OrderpayError, _orderpay_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for database_error in (DBAPIError, PoolTimeoutError, OSError):
+        app.add_exception_handler(database_error, _database_error)
     app.add_middleware(RequestContextMiddleware)
 
     from orderpay.api import docs, openapi, operations
