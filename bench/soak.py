@@ -7,9 +7,16 @@ Prints its seed first (``make soak SEED=N`` replays the same schedule of custome
 and kills, as far as concurrency allows: see tests/support/soak.py), the counts at the end,
 and exits 1 unless every failure column is 0.
 
-Topologies: ``single`` (default): a throwaway PostgreSQL 15 and one ``orderpay serve
---workers N`` on this machine. ``auto``: the multi-host topology when it can be built here,
-else ``single`` (said on stdout).
+Topologies (``--topology``):
+
+* ``single``: a throwaway PostgreSQL 15 and one ``orderpay serve --workers N``.
+* ``failover``: ``--hosts`` (3) servers of ``--workers`` each (loopback ports), on a Patroni
+  primary + synchronous standby (multi-host URL, ``target_session_attrs=read-write``); the
+  primary's PostgreSQL is SIGKILLed once, ``--failover-after`` seconds into the load.
+* ``hosts``: tests/support/topology.py's: the hosts in network namespaces, through PgBouncer
+  (transaction pooling), reconcile from a fourth namespace; one PostgreSQL, no failover.
+* ``auto`` (``make soak``): ``failover`` when Debian's patroni and etcd are installed (and
+  it starts), else ``single``; it says which on stdout.
 """
 
 from __future__ import annotations
@@ -19,17 +26,64 @@ import secrets
 import sys
 import time
 
+from tests.support.patroni import ETCD_BIN, PATRONI_BIN, PatroniCluster
+from tests.support.ports import ServiceStartError
 from tests.support.postgres import PostgresCluster
-from tests.support.soak import SingleHost, SoakConfig, Topology, run_soak
+from tests.support.soak import (
+    NamespacedHosts,
+    PatroniHosts,
+    SingleHost,
+    SoakConfig,
+    SoakReport,
+    run_soak,
+)
 
 from orderpay.migrate import upgrade
 
+DATABASE = "soak"
 
-def single_host(cluster: PostgresCluster, workers: int) -> Topology:
-    cluster.create_database("soak")
-    url = cluster.url("soak")
-    upgrade(url)
-    return SingleHost(url, workers=workers)
+
+def on_single_host(config: SoakConfig) -> SoakReport:
+    with PostgresCluster() as cluster:
+        cluster.create_database(DATABASE)
+        upgrade(cluster.url(DATABASE))
+        return run_soak(config, SingleHost(cluster.url(DATABASE), workers=config.workers))
+
+
+def on_namespaced_hosts(config: SoakConfig, hosts: int) -> SoakReport:
+    with PostgresCluster() as cluster:
+        cluster.create_database(DATABASE)
+        upgrade(cluster.url(DATABASE))
+        topology = NamespacedHosts(cluster, DATABASE, hosts=hosts, workers=config.workers)
+        return run_soak(config, topology)
+
+
+def start_patroni() -> PatroniCluster | None:
+    """A Patroni primary + synchronous standby, or None (said why) when it cannot be had."""
+    if not (ETCD_BIN.exists() and PATRONI_BIN.exists()):
+        print(
+            f"soak: no {PATRONI_BIN} or {ETCD_BIN} (scripts/install-test-deps.sh installs "
+            "them): no failover",
+            flush=True,
+        )
+        return None
+    try:
+        return PatroniCluster().start()
+    except (ServiceStartError, OSError, RuntimeError) as exc:
+        print(f"soak: Patroni did not start ({str(exc)[-300:]}): no failover", flush=True)
+        return None
+
+
+def on_patroni(config: SoakConfig, patroni: PatroniCluster, hosts: int) -> SoakReport:
+    try:
+        patroni.psql(f"CREATE DATABASE {DATABASE}")
+        primary = patroni.primary()
+        assert primary is not None
+        upgrade(patroni.node_url(primary, DATABASE))
+        topology = PatroniHosts(patroni, DATABASE, hosts=hosts, workers=config.workers)
+        return run_soak(config, topology)
+    finally:
+        patroni.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="stop sending new requests after this long",
     )
-    parser.add_argument("--topology", choices=["single", "auto"], default="auto")
+    parser.add_argument(
+        "--topology", choices=["auto", "single", "failover", "hosts"], default="auto"
+    )
+    parser.add_argument("--hosts", type=int, default=3, help="servers, in failover/hosts")
+    parser.add_argument(
+        "--failover-after",
+        type=float,
+        default=150.0,
+        metavar="SECONDS",
+        help="seconds into the load when the primary is killed (failover)",
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else secrets.randbelow(10**9)
     print(f"soak: seed {seed} (replay with: make soak SEED={seed})", flush=True)
@@ -62,15 +126,18 @@ def main(argv: list[str] | None = None) -> int:
         time_limit_seconds=args.time_limit,
         log=lambda line: print(line, flush=True),
     )
-    with PostgresCluster() as cluster:
-        if args.topology == "auto":
-            print(
-                "soak: the multi-host topology (tests/support/topology.py) is not on this "
-                "branch: single host",
-                flush=True,
-            )
-        topology = single_host(cluster, args.workers)
-        report = run_soak(config, topology)
+    patroni = None
+    if args.topology in ("auto", "failover"):
+        patroni = start_patroni()
+        if patroni is None and args.topology == "failover":
+            return 2
+    if patroni is not None:
+        config.failover_after_seconds = args.failover_after
+        report = on_patroni(config, patroni, args.hosts)
+    elif args.topology == "hosts":
+        report = on_namespaced_hosts(config, args.hosts)
+    else:
+        report = on_single_host(config)
     print(report.render(), flush=True)
     print(f"soak: {time.monotonic() - started:.0f} s in all", flush=True)
     return 0 if report.ok else 1

@@ -63,8 +63,12 @@ from orderpay.users.service import create_user
 
 from .fault_proxy import Fault, FaultProxy, ProxyRecord
 from .money import charge_problems
+from .patroni import PatroniCluster
+from .postgres import PostgresCluster
 from .server import OrderpayServer
 from .stripe_stub import StripeStub
+from .topology import STRIPE_KEY as TOPOLOGY_STRIPE_KEY
+from .topology import Topology as HostsTopology
 
 K = TypeVar("K", bound=str)
 STRIPE_KEY = "sk_test_soak"
@@ -529,6 +533,132 @@ class SingleHost:
         self.stub.stop()
 
 
+class PatroniHosts:
+    """Several hosts on one database that fails over: `hosts` processes ``orderpay serve
+    --workers N`` (each on its own loopback port, sharing nothing but the database, like
+    tests/payments/test_many_processes.py) reaching a Patroni primary + synchronous standby
+    (tests/support/patroni.py) through the multi-host URL with
+    ``target_session_attrs=read-write``; :meth:`failover` SIGKILLs the primary's PostgreSQL.
+
+    Not network namespaces nor PgBouncer (tests/support/topology.py): the Patroni nodes
+    listen on 127.0.0.1 only, which a namespace cannot reach, and PgBouncer points at one
+    PostgreSQL, which does not follow a failover."""
+
+    stripe_key = STRIPE_KEY
+
+    def __init__(self, patroni: PatroniCluster, database: str, *, hosts: int = 3, workers: int = 2):
+        self.patroni = patroni
+        self.database_url = patroni.url(database)
+        self.hosts = hosts
+        self.workers = workers
+        self.name = f"{hosts} hosts (loopback ports) on Patroni primary + sync standby"
+        self.stub = StripeStub(record=False)
+        self.proxy: FaultProxy
+        self.servers: list[OrderpayServer] = []
+        self.env: dict[str, str] = {}
+        self.started = time.monotonic()
+
+    def start(self, env: dict[str, str]) -> list[str]:
+        self.stub.start()
+        self.proxy = FaultProxy(self.stub.url, upstream_timeout=30).start()
+        self.env = {
+            **env,
+            "DATABASE_URL": self.database_url,
+            "STRIPE_API_BASE": self.proxy.url,
+            "STRIPE_SECRET_KEY": self.stripe_key,
+        }
+        self.servers = [
+            OrderpayServer(self.env, workers=self.workers, startup_timeout=90)
+            for _ in range(self.hosts)
+        ]
+        for server in self.servers:
+            server.start()
+            if not wait_for_workers(server, self.workers):
+                raise RuntimeError(f"orderpay did not start {self.workers} workers")
+        self.started = time.monotonic()
+        return [server.url for server in self.servers]
+
+    def kill_a_worker(self, rng: random.Random) -> Kill | None:
+        server = self.servers[rng.randrange(len(self.servers))]
+        return kill_a_worker_of(server, self.workers, rng, since=self.started)
+
+    def failover(self) -> str | None:
+        killed_at = time.monotonic()
+        old = self.patroni.kill_primary_postgres()
+        new = self.patroni.wait_for_new_primary(old, timeout=120)
+        pids = [server.pid for server in self.servers if server.running]
+        return (
+            f"SIGKILLed {old.name}'s PostgreSQL at {killed_at - self.started:.0f}s; "
+            f"{new.name} promoted after {time.monotonic() - killed_at:.1f}s; "
+            f"{len(pids)} of {len(self.servers)} servers still the same processes"
+        )
+
+    def reconcile(self) -> dict[str, object]:
+        return run_reconcile({**self.env, "DATABASE_POOL_SIZE": "2"})
+
+    def output(self) -> str:
+        return "\n".join(server.output() for server in self.servers)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        if hasattr(self, "proxy"):
+            self.proxy.stop()
+        self.stub.stop()
+
+
+class NamespacedHosts:
+    """tests/support/topology.py's hosts: each ``orderpay serve --workers N`` in a network
+    namespace of its own, all through PgBouncer (transaction pooling) to one PostgreSQL,
+    reconcile from a fourth namespace; no standby (:meth:`failover` is None)."""
+
+    stripe_key = TOPOLOGY_STRIPE_KEY
+
+    def __init__(self, pg: PostgresCluster, database: str, *, hosts: int = 3, workers: int = 2):
+        self.pg = pg
+        self.database = database
+        self.database_url = pg.url(database)
+        self.hosts = hosts
+        self.workers = workers
+        self.name = f"{hosts} hosts through PgBouncer"
+        self.topology: HostsTopology | None = None
+        self.started = time.monotonic()
+
+    def start(self, env: dict[str, str]) -> list[str]:
+        self.topology = HostsTopology(
+            self.pg, self.database, hosts_count=self.hosts, workers=self.workers, env=env
+        ).start()
+        self.stub, self.proxy = self.topology.stub, self.topology.proxy
+        isolation = "namespaces" if self.topology.network.isolated else "loopback fallback"
+        self.name = f"{self.hosts} hosts ({isolation}) through PgBouncer"
+        for host in self.topology.hosts:
+            if not wait_for_workers(host.server, self.workers):
+                raise RuntimeError(f"orderpay did not start {self.workers} workers")
+        self.started = time.monotonic()
+        return [host.url for host in self.topology.hosts]
+
+    def kill_a_worker(self, rng: random.Random) -> Kill | None:
+        assert self.topology is not None
+        host = self.topology.hosts[rng.randrange(len(self.topology.hosts))]
+        return kill_a_worker_of(host.server, self.workers, rng, since=self.started)
+
+    def failover(self) -> str | None:
+        return None  # one PostgreSQL behind PgBouncer
+
+    def reconcile(self) -> dict[str, object]:
+        assert self.topology is not None
+        return self.topology.reconcile(timeout=900)
+
+    def output(self) -> str:
+        if self.topology is None:
+            return ""
+        return "\n".join(host.server.output() for host in self.topology.hosts)
+
+    def stop(self) -> None:
+        if self.topology is not None:
+            self.topology.stop()
+
+
 # -- seeding ----------------------------------------------------------------------------------
 
 
@@ -619,6 +749,7 @@ class SoakReport:
     faults: dict[str, int] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
     failover: str | None = None
+    failover_wanted: bool = False
     reconcile_runs: list[dict[str, object]] = field(default_factory=list)
     payments_by_state: dict[str, int] = field(default_factory=dict)
     orders_paid: int = 0
@@ -641,6 +772,9 @@ class SoakReport:
             "payments left in doubt": self.payments_in_doubt,
             "201 succeeded, payment not succeeded": self.acknowledged_not_succeeded,
             "workers not replaced": sum(1 for k in self.kills if k.replaced_after is None),
+            "failover asked for and not done": int(
+                self.failover_wanted and not (self.failover or "").startswith("SIGKILLed")
+            ),
         }
 
     @property
@@ -747,6 +881,7 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     log = config.log
     began = time.monotonic()
     report = SoakReport(config.seed, topology.name, config.workers)
+    report.failover_wanted = config.failover_after_seconds is not None
     # Enough orders for every attempt to be a new customer's (most customers make 1-2).
     n_orders = config.attempts + 200
     seeded = await seed_orders(topology.database_url, customers=config.customers, orders=n_orders)
@@ -775,7 +910,10 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
                 ):
                     failover_done = True
                     log(f"soak: {len(shoppers.attempts)} attempts; failing the primary over")
-                    report.failover = topology.failover() or "not possible in this topology"
+                    try:
+                        report.failover = topology.failover() or "not possible here"
+                    except Exception as exc:  # reported: a failover that did not happen
+                        report.failover = f"FAILED: {type(exc).__name__}: {exc}"[:500]
                     log(f"soak: failover: {report.failover}")
                 if config.max_kills is not None and len(report.kills) >= config.max_kills:
                     continue
