@@ -590,7 +590,7 @@ class PatroniHosts:
         return (
             f"SIGKILLed {old.name}'s PostgreSQL at {killed_at - self.started:.0f}s; "
             f"{new.name} promoted after {time.monotonic() - killed_at:.1f}s; "
-            f"{len(pids)} of {len(self.servers)} servers still the same processes"
+            f"{len(pids)} of {len(self.servers)} servers still running, never restarted"
         )
 
     def reconcile(self) -> dict[str, object]:
