@@ -12,7 +12,7 @@ Topologies (``--topology``):
 * ``single``: a throwaway PostgreSQL 15 and one ``orderpay serve --workers N``.
 * ``failover``: ``--hosts`` (3) servers of ``--workers`` each (loopback ports), on a Patroni
   primary + synchronous standby (multi-host URL, ``target_session_attrs=read-write``); the
-  primary's PostgreSQL is SIGKILLed once, ``--failover-after`` seconds into the load.
+  primary's PostgreSQL is SIGKILLed once, when 40 % of the attempts were sent.
 * ``hosts``: tests/support/topology.py's: the hosts in network namespaces, through PgBouncer
   (transaction pooling), reconcile from a fourth namespace; one PostgreSQL, no failover.
 * ``auto`` (``make soak``): ``failover`` when Debian's patroni and etcd are installed (and
@@ -105,13 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         "--topology", choices=["auto", "single", "failover", "hosts"], default="auto"
     )
     parser.add_argument("--hosts", type=int, default=3, help="servers, in failover/hosts")
-    parser.add_argument(
-        "--failover-after",
-        type=float,
-        default=150.0,
-        metavar="SECONDS",
-        help="seconds into the load when the primary is killed (failover)",
-    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else secrets.randbelow(10**9)
     print(f"soak: seed {seed} (replay with: make soak SEED={seed})", flush=True)
@@ -132,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if patroni is None and args.topology == "failover":
             return 2
     if patroni is not None:
-        config.failover_after_seconds = args.failover_after
+        config.failover_at_attempts = args.attempts * 2 // 5
         report = on_patroni(config, patroni, args.hosts)
     elif args.topology == "hosts":
         report = on_namespaced_hosts(config, args.hosts)

@@ -855,8 +855,8 @@ class SoakConfig:
     max_kills: int | None = None
     time_limit_seconds: float = 600.0
     customers: int = 200
-    #: Fail the primary over this long after the load began (topologies with a standby).
-    failover_after_seconds: float | None = None
+    #: Fail the primary over once this many attempts were sent (topologies with a standby).
+    failover_at_attempts: int | None = None
     log: Callable[[str], None] = print
 
 
@@ -881,7 +881,7 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     log = config.log
     began = time.monotonic()
     report = SoakReport(config.seed, topology.name, config.workers)
-    report.failover_wanted = config.failover_after_seconds is not None
+    report.failover_wanted = config.failover_at_attempts is not None
     # Enough orders for every attempt to be a new customer's (most customers make 1-2).
     n_orders = config.attempts + 200
     seeded = await seed_orders(topology.database_url, customers=config.customers, orders=n_orders)
@@ -903,20 +903,9 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
         kill_rng = random.Random(f"{config.seed}/kills")
 
         def killer() -> None:
-            failover_done = config.failover_after_seconds is None
             while not stop_killing.wait(config.kill_every_seconds):
-                if not failover_done and (
-                    time.monotonic() - load_began >= (config.failover_after_seconds or 0)
-                ):
-                    failover_done = True
-                    log(f"soak: {len(shoppers.attempts)} attempts; failing the primary over")
-                    try:
-                        report.failover = topology.failover() or "not possible here"
-                    except Exception as exc:  # reported: a failover that did not happen
-                        report.failover = f"FAILED: {type(exc).__name__}: {exc}"[:500]
-                    log(f"soak: failover: {report.failover}")
                 if config.max_kills is not None and len(report.kills) >= config.max_kills:
-                    continue
+                    return
                 kill = topology.kill_a_worker(kill_rng)
                 if kill is not None:
                     report.kills.append(kill)
@@ -925,9 +914,24 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
                         f"replaced after {kill.replaced_after}s"
                     )
 
+        def failer() -> None:
+            if config.failover_at_attempts is None:
+                return
+            while len(shoppers.attempts) < config.failover_at_attempts:
+                if stop_killing.wait(0.2):
+                    return
+            log(f"soak: {len(shoppers.attempts)} attempts; failing the primary over")
+            try:
+                report.failover = topology.failover() or "not possible here"
+            except Exception as exc:  # reported: a failover that did not happen
+                report.failover = f"FAILED: {type(exc).__name__}: {exc}"[:500]
+            log(f"soak: failover: {report.failover}")
+
         killing = threading.Thread(target=killer, name="soak-killer", daemon=True)
+        failing = threading.Thread(target=failer, name="soak-failover", daemon=True)
         load_began = time.monotonic()
         killing.start()
+        failing.start()
         progress_stop = asyncio.Event()
 
         async def progress() -> None:
@@ -951,6 +955,7 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
             progress_stop.set()
             await reporter
             await asyncio.to_thread(killing.join)
+            await asyncio.to_thread(failing.join)
         report.seconds_load = time.monotonic() - load_began
         log(f"soak: load done: {len(shoppers.attempts)} attempts in {report.seconds_load:.0f}s")
 
