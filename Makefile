@@ -50,6 +50,7 @@ bench: $(STAMP)
 ## 10,000 Create Payment attempts through Stripe faults and worker kills, then reconcile and
 ## the money counted; exits non-zero on any failure column. SEED=... replays a run.
 soak: $(STAMP)
+	./scripts/install-test-deps.sh
 	$(BIN)/python -m bench.soak $(if $(SEED),--seed $(SEED))
 
 ## Payments/s with 1, 2 and 3 hosts through PgBouncer, in network namespaces (docs/SCALING.md).

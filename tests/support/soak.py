@@ -889,6 +889,7 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     db = Database(topology.database_url, pool_size=2)
     try:
         base_urls = topology.start(dict(SERVER_SETTINGS))
+        report.topology = topology.name  # now it knows what it could build
         stub, proxy = topology.stub, topology.proxy
         plan = FaultPlan(config.seed, config.fault_rate, stub)
         plan.install(proxy)
