@@ -25,6 +25,9 @@ from orderpay.refunds.models import Refund
 from orderpay.settings import Settings
 from orderpay.stripe_gateway import METADATA_INSTALLATION_ID, StripeGateway
 
+from .fault_proxy import FaultProxy
+from .localstripe import LocalStripe
+
 CHARGED = ("succeeded", "partially_refunded", "refunded", "disputed")
 
 
@@ -47,7 +50,9 @@ async def reconcile(
 
 
 @asynccontextmanager
-async def accounted_app(database_url: str, proxy, localstripe, **overrides) -> AsyncIterator:
+async def accounted_app(
+    database_url: str, proxy: FaultProxy, localstripe: LocalStripe, **overrides: Any
+) -> AsyncIterator[Any]:
     """The app reaching localstripe through `proxy`; when the test is done (and passed),
     reconcile runs and every charge must be accounted for."""
     from tests.conftest import STRIPE_KEY, make_settings, running_api
@@ -60,7 +65,7 @@ async def accounted_app(database_url: str, proxy, localstripe, **overrides) -> A
         await assert_every_charge_accounted_for(localstripe.url, STRIPE_KEY, api.db)
 
 
-async def _stripe_list(client: httpx.AsyncClient, path: str, **params) -> list[dict]:
+async def _stripe_list(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict]:
     items: list[dict] = []
     params = {"limit": 100, **params}
     while True:
@@ -99,7 +104,7 @@ async def charge_problems(stripe_url: str, stripe_key: str, *databases: Database
                 orders = {o.id: o for o in await conn.execute(select(Order.__table__))}
                 refunds = list(await conn.execute(select(Refund.__table__)))
             by_intent = {p.stripe_payment_intent_id: p for p in payments}
-            refunded = {}
+            refunded: dict[int, int] = {}
             for refund in refunds:
                 if refund.state == "succeeded":
                     refunded[refund.payment_id] = (
@@ -153,8 +158,8 @@ async def charge_problems(stripe_url: str, stripe_key: str, *databases: Database
                     problems.append(f"order {order_id} charged by {len(charged)} payments")
             for payment in payments:
                 if payment.state in CHARGED and not payment.late_charge:
-                    intent = intent_by_id.get(payment.stripe_payment_intent_id)
-                    if intent is None or intent["status"] != "succeeded":
+                    charge = intent_by_id.get(payment.stripe_payment_intent_id)
+                    if charge is None or charge["status"] != "succeeded":
                         problems.append(
                             f"payment {payment.id} {payment.state}, not charged in Stripe"
                         )
