@@ -802,7 +802,8 @@ class SoakReport:
             f"    502 provider     {self.answers_stripe_failed} (payment_provider_error: "
             "Stripe's stored 500 for the create replayed; failed, nothing charged)",
             f"    other 5xx        {self.answers_other_5xx}",
-            f"    no answer        {self.connection_lost} (connection lost: a worker killed)",
+            f"    no answer        {self.connection_lost} "
+            "(connection lost or client timeout: a killed worker's requests)",
             f"  Stripe calls       {self.stripe_calls} ({self.stripe_posts} POSTs, "
             f"{self.stripe_posts_without_key} without an idempotency key)",
             f"  faults injected    {sum(self.faults.values())}: {counts(self.faults)}",
