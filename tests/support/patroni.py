@@ -30,6 +30,8 @@ order and keeps the one that is not in recovery.
 
 from __future__ import annotations
 
+import atexit
+import ipaddress
 import json
 import os
 import pwd
@@ -40,6 +42,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,8 +102,17 @@ class PatroniCluster:
     (a synchronous standby); ``url(db)``, ``primary()``, ``kill_primary_postgres()``,
     ``wait_for_new_primary(old)``, ``psql(sql, db)``, ``stop()``."""
 
-    def __init__(self, nodes: int = 2, *, synchronous_mode_strict: bool = False) -> None:
+    def __init__(
+        self,
+        nodes: int = 2,
+        *,
+        synchronous_mode_strict: bool = False,
+        listen: Sequence[str] = (),
+    ) -> None:
+        """*listen*: addresses PostgreSQL listens on besides 127.0.0.1 (e.g. the bridge of
+        tests/support/topology.py's namespaces, whose /24 is then trusted)."""
         self.node_count = nodes
+        self.listen = [a for a in listen if a != "127.0.0.1"]
         self.synchronous_mode_strict = synchronous_mode_strict
         self.base_dir: Path | None = None
         self.nodes: list[PatroniNode] = []
@@ -119,6 +131,8 @@ class PatroniCluster:
                     "(Debian's patroni, etcd-server, postgresql-15)"
                 )
         self._run_as = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+        # A test run that dies leaves no cluster behind.
+        atexit.register(self._atexit, os.getpid())
         self.base_dir = Path(tempfile.mkdtemp(prefix="orderpay-patroni-"))
         self.base_dir.chmod(0o755)
         try:
@@ -136,6 +150,7 @@ class PatroniCluster:
         return self
 
     def stop(self) -> None:
+        atexit.unregister(self._atexit)
         for node in self.nodes:
             proc, node.proc = node.proc, None
             if proc is not None and proc.poll() is None:
@@ -163,6 +178,11 @@ class PatroniCluster:
             shutil.rmtree(self.base_dir, ignore_errors=True)
             self.base_dir = None
 
+    def _atexit(self, owner: int) -> None:
+        # Only the process that started it tears it down (not a forked child exiting).
+        if os.getpid() == owner:
+            self.stop()
+
     def __enter__(self) -> PatroniCluster:
         return self.start()
 
@@ -171,9 +191,12 @@ class PatroniCluster:
 
     # -- clients ---------------------------------------------------------------------------
 
-    def url(self, dbname: str, *, driver: str = "postgresql+asyncpg") -> str:
-        """A multi-host URL that finds the current primary (``target_session_attrs``)."""
-        hosts = "&".join(f"host=127.0.0.1:{node.pg_port}" for node in self.nodes)
+    def url(
+        self, dbname: str, *, host: str = "127.0.0.1", driver: str = "postgresql+asyncpg"
+    ) -> str:
+        """A multi-host URL that finds the current primary (``target_session_attrs``), on
+        *host* (127.0.0.1 or one of the *listen* addresses)."""
+        hosts = "&".join(f"host={host}:{node.pg_port}" for node in self.nodes)
         return f"{driver}://{self.user}@/{dbname}?{hosts}&target_session_attrs=read-write"
 
     def node_url(self, node: PatroniNode, dbname: str) -> str:
@@ -348,7 +371,7 @@ class PatroniCluster:
                 "initdb": [{"encoding": "UTF8"}, {"locale": "C"}, {"username": self.user}],
             },
             "postgresql": {
-                "listen": f"127.0.0.1:{node.pg_port}",
+                "listen": f"{','.join(['127.0.0.1', *self.listen])}:{node.pg_port}",
                 "connect_address": f"127.0.0.1:{node.pg_port}",
                 "data_dir": str(node.data_dir),
                 "bin_dir": str(PG_BIN),
@@ -360,6 +383,10 @@ class PatroniCluster:
                     "rewind": {"username": self.user},
                 },
                 "pg_hba": [
+                    *(
+                        f"host all all {ipaddress.ip_network(f'{a}/24', strict=False)} trust"
+                        for a in self.listen
+                    ),
                     "host all all 127.0.0.1/32 trust",
                     "host replication all 127.0.0.1/32 trust",
                     "local all all trust",

@@ -13,6 +13,7 @@ with 1.21), so clients must not rely on a prepared statement outliving its trans
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shutil
@@ -73,6 +74,8 @@ class PgBouncer:
                 f"{PGBOUNCER_BIN} not found: run scripts/install-test-deps.sh (Debian's pgbouncer)"
             )
         run_as = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+        # A test run that dies leaves no PgBouncer behind.
+        atexit.register(self._atexit, os.getpid())
         self.base_dir = Path(tempfile.mkdtemp(prefix="orderpay-pgbouncer-"))
         if run_as is not None:
             os.chown(self.base_dir, run_as.pw_uid, run_as.pw_gid)
@@ -133,6 +136,7 @@ class PgBouncer:
         return tail(self.base_dir / "pgbouncer.log") if self.base_dir else ""
 
     def stop(self) -> None:
+        atexit.unregister(self._atexit)
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -144,6 +148,11 @@ class PgBouncer:
         if self.base_dir is not None:
             shutil.rmtree(self.base_dir, ignore_errors=True)
             self.base_dir = None
+
+    def _atexit(self, owner: int) -> None:
+        # Only the process that started it tears it down (not a forked child exiting).
+        if os.getpid() == owner:
+            self.stop()
 
     def __enter__(self) -> PgBouncer:
         return self.start()

@@ -32,7 +32,9 @@ The API above is kept stable for the soak (issue 11, part 4).
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
+import itertools
 import json
 import os
 import shutil
@@ -48,6 +50,7 @@ from typing import Any
 import httpx
 
 from .fault_proxy import FaultProxy
+from .patroni import PatroniCluster
 from .pgbouncer import PgBouncer
 from .postgres import PostgresCluster
 from .server import OrderpayServer
@@ -70,6 +73,7 @@ STRIPE_KEY = "sk_test_orderpay"
 WEBHOOK_SECRET = "whsec_test_orderpay"
 
 _IP = shutil.which("ip") or "/usr/sbin/ip"
+_networks = itertools.count()
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -115,7 +119,9 @@ class Network:
 
     def __init__(self, places: int) -> None:
         self.count = places
-        tag = f"{os.getpid() % 100000}"
+        # Unique per process and per network in it (names are global to the machine, and
+        # at most 15 characters: "op" + 6 digits + "v9").
+        tag = f"{os.getpid() % 100000:05d}{next(_networks) % 10}"
         self.bridge = f"opb{tag}"
         self.places: list[Place] = []
         self.gateway = "127.0.0.1"
@@ -125,6 +131,8 @@ class Network:
         self._made: list[str] = []  # namespaces to delete
 
     def start(self) -> Network:
+        # A test run that dies leaves no namespace behind.
+        atexit.register(self._atexit, os.getpid())
         try:
             self._make()
             self.isolated = True
@@ -179,6 +187,12 @@ class Network:
                 _ip("netns", "del", made, check=False)
         self._made.clear()
         self.places = []
+        atexit.unregister(self._atexit)
+
+    def _atexit(self, owner: int) -> None:
+        # Only the process that started it tears it down (not a forked child exiting).
+        if os.getpid() == owner:
+            self.stop()
 
 
 class NamespacedServer(OrderpayServer):
@@ -212,9 +226,22 @@ class Topology:
 
     *database* must exist in *pg* (migrated). *env* is added to every host's environment
     (e.g. ``{"DATABASE_POOL_SIZE": "5"}``). With *stub_latency*, Stripe answers that slowly.
+
+    With *patroni* instead (a :class:`~tests.support.patroni.PatroniCluster` listening on
+    the network's gateway, ``pg=None``), the hosts reach whichever node is primary with a
+    multi-host URL, no PgBouncer (which cannot follow a failover); then pass the *network*
+    the cluster listens on, made beforehand, as *on_network*::
+
+        network = Network(4).start()
+        with PatroniCluster(listen=[network.gateway]) as patroni:
+            ...create and migrate the database...
+            with Topology(None, "orderpay", patroni=patroni, on_network=network) as topo:
+                ...
+
+    A network passed in is the caller's to stop.
     """
 
-    pg: PostgresCluster
+    pg: PostgresCluster | None
     database: str
     hosts_count: int = 3
     workers: int = 2
@@ -223,8 +250,12 @@ class Topology:
     pgbouncer_pool_size: int = 20
     #: False: the hosts call the stub directly (the scaling bench: no proxy hop to measure).
     stripe_through_proxy: bool = True
+    patroni: PatroniCluster | None = None
+    #: A network made beforehand (the caller stops it); by default the topology makes its own.
+    on_network: Network | None = None
 
     network: Network = field(init=False)
+    #: Only without *patroni*.
     pgbouncer: PgBouncer = field(init=False)
     stub: StripeStub = field(init=False)
     proxy: FaultProxy = field(init=False)
@@ -234,21 +265,25 @@ class Topology:
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> Topology:
-        self.network = Network(self.hosts_count + 1).start()
+        self._own_network = self.on_network is None
+        self.network = self.on_network or Network(self.hosts_count + 1).start()
+        if len(self.network.places) < self.hosts_count + 1:
+            raise ValueError(f"the network needs {self.hosts_count + 1} places")
         try:
             gateway = self.network.gateway
             listen = ["127.0.0.1"] if gateway == "127.0.0.1" else ["127.0.0.1", gateway]
-            if self.pg.port is None:
-                raise RuntimeError("PostgreSQL cluster not started")
-            self.pgbouncer = PgBouncer(
-                self.pg.host,
-                self.pg.port,
-                listen=listen,
-                default_pool_size=self.pgbouncer_pool_size,
-            ).start()
+            if self.patroni is None:
+                if self.pg is None or self.pg.port is None:
+                    raise RuntimeError("PostgreSQL cluster not started")
+                self.pgbouncer = PgBouncer(
+                    self.pg.host,
+                    self.pg.port,
+                    listen=listen,
+                    default_pool_size=self.pgbouncer_pool_size,
+                ).start()
             self.stub = StripeStub(self.stub_latency, host=gateway).start()
             self.proxy = FaultProxy(self.stub.url, host=gateway).start()
-            *host_places, self.reconcile_place = self.network.places
+            *host_places, self.reconcile_place = self.network.places[: self.hosts_count + 1]
             self.hosts = [
                 Host(place, NamespacedServer(place, self.host_env(), self.workers))
                 for place in host_places
@@ -269,7 +304,7 @@ class Topology:
             service = getattr(self, name, None)
             if service is not None:
                 service.stop()
-        if hasattr(self, "network"):
+        if hasattr(self, "network") and getattr(self, "_own_network", False):
             self.network.stop()
 
     def __enter__(self) -> Topology:
@@ -288,15 +323,28 @@ class Topology:
     @property
     def pooled_database_url(self) -> str:
         """DATABASE_URL of the hosts: PgBouncer on the gateway, asyncpg's statement cache
-        off (PgBouncer 1.18 in transaction mode; see orderpay.db)."""
+        off (PgBouncer 1.18 in transaction mode; see orderpay.db); or, over Patroni, every
+        node on the gateway with ``target_session_attrs=read-write``."""
+        if self.patroni is not None:
+            return self.patroni.url(self.database, host=self.network.gateway)
         return (
             self.pgbouncer.url(self.database, host=self.network.gateway) + "?statement_cache_size=0"
         )
 
     @property
     def database_url(self) -> str:
-        """Straight to PostgreSQL, for the test's own reads and assertions."""
+        """Straight to PostgreSQL (the primary, over Patroni), for the test's own reads."""
+        if self.patroni is not None:
+            return self.patroni.url(self.database)
+        assert self.pg is not None
         return self.pg.url(self.database)
+
+    def psql(self, sql: str) -> str:
+        """*sql* on the database (on the primary, over Patroni): psql's unaligned output."""
+        if self.patroni is not None:
+            return self.patroni.psql(sql, self.database)
+        assert self.pg is not None
+        return self.pg.psql(sql, self.database)
 
     @property
     def stripe_url(self) -> str:

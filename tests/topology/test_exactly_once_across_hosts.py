@@ -156,14 +156,14 @@ async def test_a_payment_in_doubt_is_settled_by_reconcile_from_a_fourth_place(
     [intent] = intents_for_order(topology.stub, order_id)
     assert intent["status"] == "succeeded"  # charged, and the database does not know yet
     states = f"select state from payments where order_id = {int(order_id)}"
-    assert topology.pg.psql(states, topology.database) == "processing"
+    assert topology.psql(states) == "processing"
 
     counts = await asyncio.to_thread(topology.reconcile)
 
     assert counts["payments"] == {"examined": 1, "settled": 1, "unchanged": 0, "succeeded": 1}, (
         counts
     )
-    assert topology.pg.psql(states, topology.database) == "succeeded"
+    assert topology.psql(states) == "succeeded"
     payments = (
         await clients[0].get(f"/api/v1/orders/{order_id}/payments", headers=shop.auth)
     ).json()["data"]

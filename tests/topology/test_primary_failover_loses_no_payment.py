@@ -1,13 +1,15 @@
 """A primary failover that loses nothing (issue 11, part 3).
 
 PostgreSQL 15 primary + synchronous streaming standby under Patroni (single-node etcd), and
-`orderpay serve --workers 2` reaching whichever is primary through a multi-host URL with
-`target_session_attrs=read-write`. Concurrent customers pay distinct orders, retrying with the
-same Idempotency-Key on 503 (after Retry-After, shortened here); the primary's PostgreSQL is
-SIGKILLed in the middle. Then: the standby was promoted, the server reconnected without a
-restart (payments succeed after the failover), every answer was a 201, a 409 or a 503 with
-Retry-After -- never a 500 --, every acknowledged payment is in the new primary, no order is
-charged twice, and every charge Stripe made is recorded (after reconcile)."""
+two hosts (network namespaces, tests/support/topology.py) of `orderpay serve --workers 2`
+reaching whichever is primary through a multi-host URL with
+`target_session_attrs=read-write`; reconcile runs from a third namespace. Concurrent
+customers pay distinct orders, retrying with the same Idempotency-Key on 503 (after
+Retry-After, shortened here); the primary's PostgreSQL is SIGKILLed in the middle. Then: the
+standby was promoted, the hosts reconnected without a restart (payments succeed after the
+failover), every answer was a 201, a 409 or a 503 with Retry-After -- never a 500 --, every
+acknowledged payment is in the new primary, no order is charged twice, and every charge
+Stripe made is recorded (after reconcile)."""
 
 from __future__ import annotations
 
@@ -21,15 +23,10 @@ import httpx
 import pytest
 
 from orderpay.db import Database
-from orderpay.installation.repository import installation_id
 from orderpay.migrate import upgrade
-from orderpay.stripe_gateway import StripeGateway
-from tests.conftest import STRIPE_KEY, WEBHOOK_SECRET, make_settings
-from tests.support.money import assert_every_charge_accounted_for, reconcile
+from tests.support.money import assert_every_charge_accounted_for
 from tests.support.patroni import PatroniCluster
-from tests.support.server import OrderpayServer
-from tests.support.stripe_stub import StripeStub
-from tests.support.topology import Shop
+from tests.support.topology import STRIPE_KEY, Network, Shop, Topology
 
 CUSTOMERS = 6
 # Load before the kill, and after the new primary is up: payments must succeed then too.
@@ -40,13 +37,37 @@ PATIENCE_SECONDS = 60.0
 
 
 @pytest.fixture(scope="module")
-def patroni() -> Iterator[PatroniCluster]:
-    with PatroniCluster() as cluster:
-        cluster.psql("CREATE DATABASE orderpay")
-        primary = cluster.primary()
-        assert primary is not None
-        upgrade(cluster.node_url(primary, "orderpay"))
-        yield cluster
+def topology() -> Iterator[Topology]:
+    """Two namespaced hosts (and a place for reconcile) on a Patroni pair."""
+    network = Network(3).start()
+    try:
+        with PatroniCluster(listen=[network.gateway]) as patroni:
+            patroni.psql("CREATE DATABASE orderpay")
+            primary = patroni.primary()
+            assert primary is not None
+            upgrade(patroni.node_url(primary, "orderpay"))
+            env = {
+                "RETRY_AFTER_SECONDS": "1",
+                # A request the failover cut short between its Stripe call and its outcome's
+                # commit cannot release its key (the database is gone): the same-key retry
+                # gets 409 idempotency_key_in_use until the lock times out, then takes the
+                # key over and settles the payment. Production's 90 s (above the 20 s Stripe
+                # deadline) scaled down, keeping the same order: deadline < lock timeout.
+                "STRIPE_DEADLINE_SECONDS": "5",
+                "IDEMPOTENCY_LOCK_TIMEOUT_SECONDS": "10",
+            }
+            with Topology(
+                None,
+                "orderpay",
+                hosts_count=2,
+                env=env,
+                stub_latency=0.02,
+                patroni=patroni,
+                on_network=network,
+            ) as topo:
+                yield topo
+    finally:
+        network.stop()
 
 
 @dataclass
@@ -125,83 +146,66 @@ async def _retryable(response: httpx.Response, load: Load, started: float) -> bo
 
 
 async def test_sigkill_of_the_primary_mid_payments_loses_no_payment_and_answers_no_500(
-    patroni: PatroniCluster,
+    topology: Topology,
 ) -> None:
-    url = patroni.url("orderpay")
-    shop = await Shop.seed(url)
-    with StripeStub(latency=0.02) as stub:
-        env = {
-            "DATABASE_URL": url,
-            "STRIPE_API_BASE": stub.url,
-            "STRIPE_SECRET_KEY": STRIPE_KEY,
-            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "DATABASE_POOL_SIZE": "5",
-            "RETRY_AFTER_SECONDS": "1",
-        }
-        with OrderpayServer(env, workers=2) as server:
-            server_pid = server.pid
-            load, stop = Load(), asyncio.Event()
-            async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-                customers = [
-                    asyncio.create_task(customer(client, shop, i, load, stop))
-                    for i in range(CUSTOMERS)
-                ]
-                await asyncio.sleep(BEFORE_KILL_SECONDS)
-                acknowledged_before = len(load.acknowledged)
-                old = await asyncio.to_thread(patroni.kill_primary_postgres)
-                killed_at = time.monotonic()
-                new = await asyncio.to_thread(patroni.wait_for_new_primary, old)
-                promoted_after = time.monotonic() - killed_at
-                await asyncio.sleep(AFTER_FAILOVER_SECONDS)
-                stop.set()
-                await asyncio.wait_for(asyncio.gather(*customers), PATIENCE_SECONDS + 30)
-            # The same server throughout: it reconnected by itself, nobody restarted it.
-            assert server.running and server.pid == server_pid, server.output()[-5000:]
-            output = server.output()
+    patroni = topology.patroni
+    assert patroni is not None
+    shop = await Shop.seed(topology.database_url)
+    server_pids = [host.server.pid for host in topology.hosts]
+    load, stop = Load(), asyncio.Event()
+    clients = [httpx.AsyncClient(base_url=host.url, timeout=60) for host in topology.hosts]
+    try:
+        customers = [
+            asyncio.create_task(customer(clients[i % len(clients)], shop, i, load, stop))
+            for i in range(CUSTOMERS)
+        ]
+        await asyncio.sleep(BEFORE_KILL_SECONDS)
+        acknowledged_before = len(load.acknowledged)
+        old = await asyncio.to_thread(patroni.kill_primary_postgres)
+        killed_at = time.monotonic()
+        new = await asyncio.to_thread(patroni.wait_for_new_primary, old)
+        promoted_after = time.monotonic() - killed_at
+        await asyncio.sleep(AFTER_FAILOVER_SECONDS)
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(*customers), PATIENCE_SECONDS + 30)
+    finally:
+        for client in clients:
+            await client.aclose()
+    # The same servers throughout: they reconnected by themselves, nobody restarted them.
+    for host, pid in zip(topology.hosts, server_pids, strict=True):
+        assert host.server.running and host.server.pid == pid, topology.output()
 
-        print(
-            f"promoted {new.name} {promoted_after:.1f} s after the kill; "
-            f"{len(load.acknowledged)} payments acknowledged "
-            f"({acknowledged_before} before the kill); answers: {dict(load.statuses)}"
-        )
-        assert not load.problems, (load.problems, output[-5000:])
-        assert not any(s.startswith(("pay 500", "order 500")) for s in load.statuses)
-        assert acknowledged_before > 0
-        # The failover cut requests short, and they were answered 503 + Retry-After (checked
-        # by _retryable as they came), none 500.
-        assert sum(n for s, n in load.statuses.items() if " 503" in s) > 0, load.statuses
-        after = [t for _, _, t in load.acknowledged if t > killed_at + promoted_after]
-        assert after, "no payment succeeded after the failover: the server did not reconnect"
+    print(
+        f"promoted {new.name} {promoted_after:.1f} s after the kill; "
+        f"{len(load.acknowledged)} payments acknowledged "
+        f"({acknowledged_before} before the kill); answers: {dict(load.statuses)}"
+    )
+    assert not load.problems, (load.problems, topology.output())
+    assert not any(s.startswith(("pay 500", "order 500")) for s in load.statuses)
+    assert acknowledged_before > 0
+    # The failover cut requests short, and they were answered 503 + Retry-After (checked
+    # by _retryable as they came), none 500.
+    assert sum(n for s, n in load.statuses.items() if " 503" in s) > 0, load.statuses
+    after = [t for _, _, t in load.acknowledged if t > killed_at + promoted_after]
+    assert after, "no payment succeeded after the failover: the hosts did not reconnect"
 
-        # Settle whatever the failover left in doubt, then check the money.
-        settings = make_settings(url, stub.url)
-        db = Database(url, pool_size=2)
-        try:
-            async with db.connect() as conn:
-                gateway = StripeGateway(settings, installation_id=await installation_id(conn))
-            try:
-                await reconcile(db, gateway, settings)
-            finally:
-                await gateway.close()
-            await assert_every_charge_accounted_for(stub.url, STRIPE_KEY, db)
-        finally:
-            await db.dispose()
+    # Settle whatever the failover left in doubt, from the fourth place, then check the money.
+    await asyncio.to_thread(topology.reconcile)
+    db = Database(topology.database_url, pool_size=2)
+    try:
+        await assert_every_charge_accounted_for(topology.stub.url, STRIPE_KEY, db)
+    finally:
+        await db.dispose()
 
     acknowledged = {payment for _, payment, _ in load.acknowledged}
     recorded = dict(
-        line.split("|")
-        for line in patroni.psql("SELECT id, state FROM payments", "orderpay", new).splitlines()
+        line.split("|") for line in topology.psql("SELECT id, state FROM payments").splitlines()
     )
     missing = [p for p in acknowledged if recorded.get(p) != "succeeded"]
     assert not missing, f"acknowledged, then lost in the failover: {missing}"
-    charged_twice = patroni.psql(
+    charged_twice = topology.psql(
         "SELECT order_id FROM payments WHERE state = 'succeeded' "
-        "GROUP BY order_id HAVING count(*) > 1",
-        "orderpay",
-        new,
+        "GROUP BY order_id HAVING count(*) > 1"
     )
     assert charged_twice == ""
-    in_doubt = patroni.psql(
-        "SELECT count(*) FROM payments WHERE state = 'processing'", "orderpay", new
-    )
-    assert in_doubt == "0"
+    assert topology.psql("SELECT count(*) FROM payments WHERE state = 'processing'") == "0"
