@@ -9,14 +9,16 @@ and exits 1 unless every failure column is 0.
 
 Topologies (``--topology``):
 
-* ``single``: a throwaway PostgreSQL 15 and one ``orderpay serve --workers N``.
-* ``failover``: ``--hosts`` (3) servers of ``--workers`` each (loopback ports), on a Patroni
-  primary + synchronous standby (multi-host URL, ``target_session_attrs=read-write``); the
-  primary's PostgreSQL is SIGKILLed once, when 40 % of the attempts were sent.
-* ``hosts``: tests/support/topology.py's: the hosts in network namespaces, through PgBouncer
-  (transaction pooling), reconcile from a fourth namespace; one PostgreSQL, no failover.
+* ``failover``: ``--hosts`` (3) hosts, each ``orderpay serve --workers N`` in a network
+  namespace of its own (tests/support/topology.py; loopback ports where namespaces cannot be
+  made), on a Patroni primary + synchronous standby reached with the multi-host URL
+  (``target_session_attrs=read-write``), reconcile from another namespace; the primary's
+  PostgreSQL is SIGKILLed once, when 40 % of the attempts were sent.
+* ``hosts``: the same hosts through PgBouncer (transaction pooling) to one PostgreSQL; no
+  failover.
+* ``single``: one ``orderpay serve --workers N`` on a throwaway PostgreSQL 15.
 * ``auto`` (``make soak``): ``failover`` when Debian's patroni and etcd are installed (and
-  it starts), else ``single``; it says which on stdout.
+  Patroni starts), else ``single``; it says which on stdout.
 """
 
 from __future__ import annotations
@@ -31,12 +33,12 @@ from tests.support.ports import ServiceStartError
 from tests.support.postgres import PostgresCluster
 from tests.support.soak import (
     NamespacedHosts,
-    PatroniHosts,
     SingleHost,
     SoakConfig,
     SoakReport,
     run_soak,
 )
+from tests.support.topology import Network
 
 from orderpay.migrate import upgrade
 
@@ -50,16 +52,16 @@ def on_single_host(config: SoakConfig) -> SoakReport:
         return run_soak(config, SingleHost(cluster.url(DATABASE), workers=config.workers))
 
 
-def on_namespaced_hosts(config: SoakConfig, hosts: int) -> SoakReport:
+def on_pgbouncer(config: SoakConfig, hosts: int) -> SoakReport:
     with PostgresCluster() as cluster:
         cluster.create_database(DATABASE)
         upgrade(cluster.url(DATABASE))
-        topology = NamespacedHosts(cluster, DATABASE, hosts=hosts, workers=config.workers)
+        topology = NamespacedHosts(DATABASE, pg=cluster, hosts=hosts, workers=config.workers)
         return run_soak(config, topology)
 
 
-def start_patroni() -> PatroniCluster | None:
-    """A Patroni primary + synchronous standby, or None (said why) when it cannot be had."""
+def on_patroni(config: SoakConfig, hosts: int) -> SoakReport | None:
+    """The soak with a failover, or None (said why) when Patroni cannot be had here."""
     if not (ETCD_BIN.exists() and PATRONI_BIN.exists()):
         print(
             f"soak: no {PATRONI_BIN} or {ETCD_BIN} (scripts/install-test-deps.sh installs "
@@ -67,23 +69,27 @@ def start_patroni() -> PatroniCluster | None:
             flush=True,
         )
         return None
+    network = Network(hosts + 1).start()
     try:
-        return PatroniCluster().start()
-    except (ServiceStartError, OSError, RuntimeError) as exc:
-        print(f"soak: Patroni did not start ({str(exc)[-300:]}): no failover", flush=True)
-        return None
-
-
-def on_patroni(config: SoakConfig, patroni: PatroniCluster, hosts: int) -> SoakReport:
-    try:
-        patroni.psql(f"CREATE DATABASE {DATABASE}")
-        primary = patroni.primary()
-        assert primary is not None
-        upgrade(patroni.node_url(primary, DATABASE))
-        topology = PatroniHosts(patroni, DATABASE, hosts=hosts, workers=config.workers)
-        return run_soak(config, topology)
+        try:
+            patroni = PatroniCluster(listen=[network.gateway]).start()
+        except (ServiceStartError, OSError, RuntimeError) as exc:
+            print(f"soak: Patroni did not start ({str(exc)[-300:]}): no failover", flush=True)
+            return None
+        try:
+            patroni.psql(f"CREATE DATABASE {DATABASE}")
+            primary = patroni.primary()
+            assert primary is not None
+            upgrade(patroni.node_url(primary, DATABASE))
+            topology = NamespacedHosts(
+                DATABASE, patroni=patroni, network=network, hosts=hosts, workers=config.workers
+            )
+            config.failover_at_attempts = config.attempts * 2 // 5
+            return run_soak(config, topology)
+        finally:
+            patroni.stop()
     finally:
-        patroni.stop()
+        network.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,18 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         time_limit_seconds=args.time_limit,
         log=lambda line: print(line, flush=True),
     )
-    patroni = None
+    report = None
     if args.topology in ("auto", "failover"):
-        patroni = start_patroni()
-        if patroni is None and args.topology == "failover":
+        report = on_patroni(config, args.hosts)
+        if report is None and args.topology == "failover":
             return 2
-    if patroni is not None:
-        config.failover_at_attempts = args.attempts * 2 // 5
-        report = on_patroni(config, patroni, args.hosts)
-    elif args.topology == "hosts":
-        report = on_namespaced_hosts(config, args.hosts)
-    else:
-        report = on_single_host(config)
+    if report is None:
+        if args.topology == "hosts":
+            report = on_pgbouncer(config, args.hosts)
+        else:
+            report = on_single_host(config)
     print(report.render(), flush=True)
     print(f"soak: {time.monotonic() - started:.0f} s in all", flush=True)
     return 0 if report.ok else 1

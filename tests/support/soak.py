@@ -68,6 +68,7 @@ from .postgres import PostgresCluster
 from .server import OrderpayServer
 from .stripe_stub import StripeStub
 from .topology import STRIPE_KEY as TOPOLOGY_STRIPE_KEY
+from .topology import Network
 from .topology import Topology as HostsTopology
 
 K = TypeVar("K", bound=str)
@@ -533,104 +534,59 @@ class SingleHost:
         self.stub.stop()
 
 
-class PatroniHosts:
-    """Several hosts on one database that fails over: `hosts` processes ``orderpay serve
-    --workers N`` (each on its own loopback port, sharing nothing but the database, like
-    tests/payments/test_many_processes.py) reaching a Patroni primary + synchronous standby
-    (tests/support/patroni.py) through the multi-host URL with
-    ``target_session_attrs=read-write``; :meth:`failover` SIGKILLs the primary's PostgreSQL.
-
-    Not network namespaces nor PgBouncer (tests/support/topology.py): the Patroni nodes
-    listen on 127.0.0.1 only, which a namespace cannot reach, and PgBouncer points at one
-    PostgreSQL, which does not follow a failover."""
-
-    stripe_key = STRIPE_KEY
-
-    def __init__(self, patroni: PatroniCluster, database: str, *, hosts: int = 3, workers: int = 2):
-        self.patroni = patroni
-        self.database_url = patroni.url(database)
-        self.hosts = hosts
-        self.workers = workers
-        self.name = f"{hosts} hosts (loopback ports) on Patroni primary + sync standby"
-        self.stub = StripeStub(record=False)
-        self.proxy: FaultProxy
-        self.servers: list[OrderpayServer] = []
-        self.env: dict[str, str] = {}
-        self.started = time.monotonic()
-
-    def start(self, env: dict[str, str]) -> list[str]:
-        self.stub.start()
-        self.proxy = FaultProxy(self.stub.url, upstream_timeout=30).start()
-        self.env = {
-            **env,
-            "DATABASE_URL": self.database_url,
-            "STRIPE_API_BASE": self.proxy.url,
-            "STRIPE_SECRET_KEY": self.stripe_key,
-        }
-        self.servers = [
-            OrderpayServer(self.env, workers=self.workers, startup_timeout=90)
-            for _ in range(self.hosts)
-        ]
-        for server in self.servers:
-            server.start()
-            if not wait_for_workers(server, self.workers):
-                raise RuntimeError(f"orderpay did not start {self.workers} workers")
-        self.started = time.monotonic()
-        return [server.url for server in self.servers]
-
-    def kill_a_worker(self, rng: random.Random) -> Kill | None:
-        server = self.servers[rng.randrange(len(self.servers))]
-        return kill_a_worker_of(server, self.workers, rng, since=self.started)
-
-    def failover(self) -> str | None:
-        killed_at = time.monotonic()
-        old = self.patroni.kill_primary_postgres()
-        new = self.patroni.wait_for_new_primary(old, timeout=120)
-        pids = [server.pid for server in self.servers if server.running]
-        return (
-            f"SIGKILLed {old.name}'s PostgreSQL at {killed_at - self.started:.0f}s; "
-            f"{new.name} promoted after {time.monotonic() - killed_at:.1f}s; "
-            f"{len(pids)} of {len(self.servers)} servers still running, never restarted"
-        )
-
-    def reconcile(self) -> dict[str, object]:
-        return run_reconcile({**self.env, "DATABASE_POOL_SIZE": "2"})
-
-    def output(self) -> str:
-        return "\n".join(server.output() for server in self.servers)
-
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
-        if hasattr(self, "proxy"):
-            self.proxy.stop()
-        self.stub.stop()
-
-
 class NamespacedHosts:
     """tests/support/topology.py's hosts: each ``orderpay serve --workers N`` in a network
-    namespace of its own, all through PgBouncer (transaction pooling) to one PostgreSQL,
-    reconcile from a fourth namespace; no standby (:meth:`failover` is None)."""
+    namespace of its own (loopback ports where namespaces cannot be made), reconcile from
+    another namespace; the database either one PostgreSQL through PgBouncer (transaction
+    pooling; :meth:`failover` is None), or, with `patroni`, a Patroni primary + synchronous
+    standby reached with the multi-host URL (``target_session_attrs=read-write``, no
+    PgBouncer: it cannot follow a failover), whose primary :meth:`failover` SIGKILLs.
+
+    With `patroni`, `network` is the one the cluster listens on (made first, the caller's to
+    stop), as tests/support/topology.py asks."""
 
     stripe_key = TOPOLOGY_STRIPE_KEY
 
-    def __init__(self, pg: PostgresCluster, database: str, *, hosts: int = 3, workers: int = 2):
+    def __init__(
+        self,
+        database: str,
+        *,
+        pg: PostgresCluster | None = None,
+        patroni: PatroniCluster | None = None,
+        network: Network | None = None,
+        hosts: int = 3,
+        workers: int = 2,
+    ) -> None:
         self.pg = pg
+        self.patroni = patroni
+        self.network = network
         self.database = database
-        self.database_url = pg.url(database)
+        if patroni is not None:
+            self.database_url = patroni.url(database)
+        elif pg is not None:
+            self.database_url = pg.url(database)
+        else:
+            raise ValueError("a PostgreSQL cluster or a Patroni one")
         self.hosts = hosts
         self.workers = workers
-        self.name = f"{hosts} hosts through PgBouncer"
+        self.database_name = "Patroni primary + sync standby" if patroni else "PgBouncer"
+        self.name = f"{hosts} hosts through {self.database_name}"
         self.topology: HostsTopology | None = None
         self.started = time.monotonic()
 
     def start(self, env: dict[str, str]) -> list[str]:
         self.topology = HostsTopology(
-            self.pg, self.database, hosts_count=self.hosts, workers=self.workers, env=env
+            self.pg,
+            self.database,
+            hosts_count=self.hosts,
+            workers=self.workers,
+            env=env,
+            patroni=self.patroni,
+            on_network=self.network,
         ).start()
         self.stub, self.proxy = self.topology.stub, self.topology.proxy
-        isolation = "namespaces" if self.topology.network.isolated else "loopback fallback"
-        self.name = f"{self.hosts} hosts ({isolation}) through PgBouncer"
+        isolation = "network namespaces" if self.topology.network.isolated else "loopback ports"
+        self.name = f"{self.hosts} hosts ({isolation}) through {self.database_name}"
         for host in self.topology.hosts:
             if not wait_for_workers(host.server, self.workers):
                 raise RuntimeError(f"orderpay did not start {self.workers} workers")
@@ -643,7 +599,23 @@ class NamespacedHosts:
         return kill_a_worker_of(host.server, self.workers, rng, since=self.started)
 
     def failover(self) -> str | None:
-        return None  # one PostgreSQL behind PgBouncer
+        if self.patroni is None or self.topology is None:
+            return None  # one PostgreSQL behind PgBouncer
+        servers = [host.server for host in self.topology.hosts]
+        pids = [server.pid for server in servers]
+        killed_at = time.monotonic()
+        old = self.patroni.kill_primary_postgres()
+        new = self.patroni.wait_for_new_primary(old, timeout=120)
+        same = sum(
+            1
+            for server, pid in zip(servers, pids, strict=True)
+            if server.running and server.pid == pid
+        )
+        return (
+            f"SIGKILLed {old.name}'s PostgreSQL at {killed_at - self.started:.0f}s; "
+            f"{new.name} promoted after {time.monotonic() - killed_at:.1f}s; "
+            f"{same} of {len(servers)} servers still the same processes (never restarted)"
+        )
 
     def reconcile(self) -> dict[str, object]:
         assert self.topology is not None
