@@ -10,8 +10,9 @@ and ``tests/soak/`` (the short version in ``make test``):
   faulted, the kind drawn from :data:`FAULTS`: lost answers after Stripe acted, 5xx before
   acting, 5xx after acting, 5xx stored by Stripe under the key and replayed, 429 with and
   without Retry-After, hangs past the gateway's deadline (before and after acting).
-* **orderpay**: the real ``orderpay serve --workers N`` on PostgreSQL (a :class:`Topology`;
-  :class:`SingleHost` is one host; see ``bench/soak.py`` for the others), one worker
+* **orderpay**: the real ``orderpay serve --workers N`` on PostgreSQL (a :class:`Topology`:
+  :class:`SingleHost`, or :class:`NamespacedHosts` -- several hosts through PgBouncer, or on
+  a Patroni primary + standby that fails over once, at ``failover_at_attempts``), one worker
   SIGKILLed every ``kill_every_seconds``; uvicorn's supervisor must replace it.
 * **Customers** (:data:`BEHAVIOURS`): each order is paid by one scripted customer: one
   request with or without an Idempotency-Key, the same order paid twice at once (no keys,
@@ -77,7 +78,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PAYMENTS = "/api/v1/payments"
 VISA = "pm_card_visa"
 DECLINED = "pm_card_chargeDeclined"
-ORDER_TOTAL_CENTS = 2350
 
 #: The gateway's settings during the soak: short, so a hang is past the deadline within
 #: seconds and a 503's Retry-After is short too. A killed worker's Idempotency-Key is taken
