@@ -808,7 +808,7 @@ class SoakReport:
             lines.append(f"    {name:<{width}}  {value}{'' if not value else '   <-- FAILED'}")
         for problem in self.charge_problems[:10]:
             lines.append(f"    charge problem: {problem}")
-        for sample in self.samples[:10]:
+        for sample in self.samples[:40]:
             lines.append(f"    sample: {sample}")
         lines.append("soak: OK" if self.ok else "soak: FAILED")
         return "\n".join(lines)
@@ -1030,6 +1030,37 @@ async def _count_money(
         for state, n in report.payments_by_state.items()
         if state in ("processing", "requires_action")
     )
+    if report.payments_in_doubt:
+        # What the lead needs to tell why: the rows, and what Stripe holds for their orders.
+        async with db.connect() as conn:
+            rows = list(
+                await conn.execute(
+                    text(
+                        "SELECT id, order_id, state, stripe_payment_intent_id, "
+                        "stripe_payment_method_id, created_at, updated_at FROM payments "
+                        "WHERE state IN ('processing', 'requires_action') ORDER BY id LIMIT 5"
+                    )
+                )
+            )
+            held = await conn.execute(
+                text("SELECT * FROM idempotency_keys WHERE resource_id = ANY(:ids)"),
+                {"ids": [int(row.id) for row in rows]},
+            )
+            keys = list(held)
+        intents = stub.payment_intents()
+        for row in rows:
+            report.samples.append(f"in doubt: {dict(row._mapping)}")
+            for intent in intents:
+                metadata = intent.get("metadata") or {}
+                if metadata.get("orderpay_order_id") == str(row.order_id) or metadata.get(
+                    "orderpay_payment_id"
+                ) == str(row.id):
+                    fields = ("id", "status", "amount", "currency", "customer", "metadata")
+                    report.samples.append(
+                        f"  its order's PaymentIntent: { {k: intent.get(k) for k in fields} }"
+                    )
+        for key in keys:
+            report.samples.append(f"  key: {dict(key._mapping)}")
     report.orders_paid = await _count(db, "SELECT count(*) FROM orders WHERE state = 'paid'")
     acknowledged = {
         int(a.payment_id)
