@@ -1069,11 +1069,11 @@ async def _count_money(
     }
     if acknowledged:
         async with db.connect() as conn:
-            rows = await conn.execute(
+            answered = await conn.execute(
                 text("SELECT id, state FROM payments WHERE id = ANY(:ids)"),
                 {"ids": sorted(acknowledged)},
             )
-            states = {int(row.id): str(row.state) for row in rows}
+            states = {int(row.id): str(row.state) for row in answered}
         missing = [pid for pid in acknowledged if states.get(pid) != "succeeded"]
         report.acknowledged_not_succeeded = len(missing)
         for pid in missing[:5]:
