@@ -6,26 +6,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import STRIPE_KEY
-from tests.payments.test_concurrency import create_order, seed_order, server_env
 from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.log_lines import json_lines, lines_of_request
+from tests.support.order_on_a_server import card_token, create_order, seed_order, server_env
 from tests.support.server import OrderpayServer
-
-
-async def card_token(stripe_url: str) -> str:
-    async with httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, "")) as stripe:
-        response = await stripe.post(
-            "/v1/tokens",
-            data={
-                "card[number]": "4242424242424242",
-                "card[exp_month]": "12",
-                "card[exp_year]": "2034",
-                "card[cvc]": "123",
-            },
-        )
-        response.raise_for_status()
-        return response.json()["id"]
 
 
 async def test_a_payment_in_doubt_then_retried_is_logged_with_its_ids(database_url, localstripe):

@@ -8,8 +8,8 @@ import re
 
 import httpx
 
-from tests.payments.test_concurrency import server_env
 from tests.support.log_lines import json_lines
+from tests.support.order_on_a_server import server_env
 from tests.support.server import OrderpayServer
 
 ROUTE = "/api/v1/orders/{order_id}"

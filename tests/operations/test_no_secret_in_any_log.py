@@ -20,16 +20,16 @@ import pytest
 
 from orderpay import logs
 from tests.conftest import WEBHOOK_SECRET
-from tests.operations.test_logs_are_json_with_the_payment_fields import card_token
-from tests.payments.test_concurrency import (
+from tests.support import webhooks
+from tests.support.log_lines import json_lines
+from tests.support.order_on_a_server import (
+    card_token,
     create_order,
     new_payment_method,
     payment_document,
     seed_order,
     server_env,
 )
-from tests.support import webhooks
-from tests.support.log_lines import json_lines
 from tests.support.secrets import secrets_in, secrets_in_files
 from tests.support.server import OrderpayServer, session_log_dir
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments.test_stripe_faults import (
+from tests.support.fault_proxy import Fault, FaultProxy
+from tests.support.faulty_stripe import (
     CANCEL,
     CREATE,
     VISA,
@@ -23,7 +24,6 @@ from tests.payments.test_stripe_faults import (
     payment_rows,
     reconcile,
 )
-from tests.support.fault_proxy import Fault, FaultProxy
 from tests.support.localstripe import LocalStripe
 
 
