@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench scaling install clean docs clients docs-check
+.PHONY: run test lint bench scaling soak install clean docs clients docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ docs-check: $(STAMP)
 ## Throughput, latency and exactly-once of Create Payment (docs/PERFORMANCE.md).
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## 10,000 Create Payment attempts through Stripe faults and worker kills, then reconcile and
+## the money counted; exits non-zero on any failure column. SEED=... replays a run.
+soak: $(STAMP)
+	./scripts/install-test-deps.sh
+	$(BIN)/python -m bench.soak $(if $(SEED),--seed $(SEED))
 
 ## Payments/s with 1, 2 and 3 hosts through PgBouncer, in network namespaces (docs/SCALING.md).
 scaling: $(STAMP)
