@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments.test_stripe_faults import (
+from tests.support.faulty_stripe import (
     CANCEL,
     CREATE,
     VISA,
