@@ -150,6 +150,13 @@ def payment_key(installation_id: str, payment_id: int, step: str) -> str:
     return idempotency_key(installation_id, "payment", payment_id, step)
 
 
+def cancel_step(attempt: int) -> str:
+    """The step of a payment's `attempt`-th cancel key: `cancel`, then `cancel-1`, `cancel-2`…
+    Stripe replays a 5xx it stored under a key to every request with it for 24 h, so a
+    cancel that failed inside Stripe needs the next key (payments.cancel_attempt)."""
+    return "cancel" if attempt == 0 else f"cancel-{attempt}"
+
+
 def refund_key(installation_id: str, refund_id: int) -> str:
     return idempotency_key(installation_id, "refund", refund_id)
 
@@ -522,13 +529,16 @@ class StripeGateway:
         )
         return snapshot(intent)
 
-    async def cancel_payment_intent(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
+    async def cancel_payment_intent(
+        self, *, payment_id: int, intent_id: str, attempt: int = 0
+    ) -> IntentSnapshot:
+        key = payment_key(self.installation_id, payment_id, cancel_step(attempt))
         intent = await self._call(
             "payment_intent_cancel",
             self.client.v1.payment_intents.cancel_async,
             intent_id,
             None,
-            {"idempotency_key": payment_key(self.installation_id, payment_id, "cancel")},
+            {"idempotency_key": key},
         )
         return snapshot(intent)
 

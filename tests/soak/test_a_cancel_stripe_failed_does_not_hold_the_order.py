@@ -6,7 +6,10 @@ unconfirmed; reconcile cancels it, and Stripe answers that cancel with a 500 it 
 the payment's `…-cancel` key. Every later reconcile sends the same key, gets the same stored
 500, and leaves the payment `processing` -- and its order unpayable (`payment_in_progress`)
 -- for as long as Stripe keeps the key (24 h), though Stripe is well and nothing was charged.
-(The same stored 500 on a *create* is handled: `_create_failed_in_stripe`.)
+(The same stored 500 on a *create* is handled: `_create_failed_in_stripe`.) Fixed: a cancel
+answered with a stored 5xx reads the PaymentIntent again and, still cancelable, cancels it
+under the payment's next cancel key (accounting.cancel_in_stripe, payments.cancel_attempt;
+tests/payments/test_a_cancel_stripe_failed_is_sent_again_under_the_next_key.py).
 """
 
 from __future__ import annotations
@@ -27,11 +30,6 @@ from tests.support.faulty_stripe import (
 from tests.support.localstripe import LocalStripe
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orderpay bug found by the soak: a cancel answered with Stripe's stored 500 is "
-    "repeated with the same key forever (see the module docstring); remove this mark once fixed",
-)
 @pytest.mark.parametrize("db_kind", ["sqlite"])
 async def test_a_cancel_stripe_failed_and_stored_does_not_hold_the_payment_in_doubt(
     database_url: str, proxy: FaultProxy, localstripe: LocalStripe

@@ -20,9 +20,27 @@ from orderpay.payments.states import PaymentRow, record_intent
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
-from orderpay.stripe_gateway import CardDeclined, StripeGateway, StripeRejected, StripeUnavailable
+from orderpay.stripe_gateway import (
+    CardDeclined,
+    IntentSnapshot,
+    StripeGateway,
+    StripeRejected,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
+
+# The PaymentIntent statuses Stripe cancels (`processing` only for some payment methods,
+# never cards: it is left to finish).
+CANCELABLE = frozenset(
+    (
+        "requires_payment_method",
+        "requires_confirmation",
+        "requires_action",
+        "requires_source_action",
+        "requires_capture",
+    )
+)
 
 
 class ChargeAccounting:
@@ -55,12 +73,7 @@ class ChargeAccounting:
         assert intent_id is not None, f"payment {payment.id} has no PaymentIntent to cancel"
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
-                try:
-                    intent = await self.gateway.cancel_payment_intent(
-                        payment_id=payment.id, intent_id=intent_id
-                    )
-                except StripeRejected:
-                    intent = await self.gateway.retrieve_payment_intent(intent_id)
+                intent = await self.cancel_in_stripe(payment_id=payment.id, intent_id=intent_id)
         except (StripeUnavailable, StripeRejected, CardDeclined, TimeoutError) as exc:
             log.warning(
                 "payment %s: PaymentIntent %s not canceled yet (%s); reconcile retries",
@@ -73,6 +86,53 @@ class ChargeAccounting:
             return await record_intent(
                 conn, payment=payment, intent=intent, installation_id=self.gateway.installation_id
             )
+
+    async def cancel_in_stripe(self, *, payment_id: int, intent_id: str) -> IntentSnapshot:
+        """Cancels a payment's PaymentIntent and returns what it is now. Stripe refusing the
+        cancel means the PaymentIntent moved on meanwhile (canceled already, confirmed): it is
+        read back. Stripe answering with a 5xx it *stored* under the key (the cancel failed
+        inside Stripe; Idempotent-Replayed) means that key will never cancel it, for the 24 h
+        Stripe keeps it: the PaymentIntent is read again and, if still cancelable, canceled
+        under the payment's next cancel key. Any other failure is raised (in doubt)."""
+        async with self.db.connect() as conn:
+            attempt = await repository.cancel_attempt(conn, payment_id=payment_id)
+        try:
+            return await self._cancel_once(payment_id, intent_id, attempt)
+        except StripeUnavailable as exc:
+            if not (exc.replayed and (exc.http_status or 0) >= 500):
+                raise
+        # The stored failure may hide a cancel done in part, or a confirmation since: decide
+        # on what the PaymentIntent is now.
+        intent = await self.gateway.retrieve_payment_intent(intent_id)
+        if intent.status not in CANCELABLE:
+            return intent
+        async with self.db.transaction() as conn:
+            attempt = await repository.next_cancel_attempt(
+                conn, payment_id=payment_id, failed=attempt
+            )
+        log.warning(
+            "payment %s: Stripe failed the cancel of %s and stored it; canceling with attempt %s",
+            payment_id,
+            intent_id,
+            attempt,
+        )
+        # Once per call: a fresh key that fails too is left to the next reconcile, which
+        # moves past it only if Stripe stored that failure as well.
+        return await self._cancel_once(payment_id, intent_id, attempt)
+
+    async def _cancel_once(self, payment_id: int, intent_id: str, attempt: int) -> IntentSnapshot:
+        try:
+            return await self.gateway.cancel_payment_intent(
+                payment_id=payment_id, intent_id=intent_id, attempt=attempt
+            )
+        except StripeRejected as exc:
+            log.warning(
+                "payment %s: Stripe refused to cancel %s (%s); reading it back",
+                payment_id,
+                intent_id,
+                exc.code,
+            )
+            return await self.gateway.retrieve_payment_intent(intent_id)
 
     async def reconcile(self) -> dict[str, int]:
         """Cancels the PaymentIntents still owed a cancel, sends the late charges' refunds,

@@ -100,6 +100,10 @@ class Payment(Base):
     # payment (3-D Secure completed after it was recorded failed, the order paid otherwise or
     # rejected): orderpay refunds it in full, like any other refund (refunds table).
     late_charge: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Which key cancels this payment's PaymentIntent (stripe_gateway.cancel_step): 0 is
+    # `…-cancel`, n is `…-cancel-n`. Raised only when Stripe replays a 5xx it stored under
+    # the current key (a cancel that failed inside Stripe): that key can never cancel again.
+    cancel_attempt: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # The Idempotency-Key that created it, so a retry with that key finishes this payment.
     idempotency_key_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -233,6 +233,24 @@ async def clear_intent_to_cancel(conn: AsyncConnection, *, payment_id: int) -> R
     return row
 
 
+async def cancel_attempt(conn: AsyncConnection, *, payment_id: int) -> int:
+    """The attempt whose key cancels the payment's PaymentIntent now (see the column)."""
+    query = select(payments.c.cancel_attempt).where(payments.c.id == payment_id)
+    return int((await conn.execute(query)).scalar_one())
+
+
+async def next_cancel_attempt(conn: AsyncConnection, *, payment_id: int, failed: int) -> int:
+    """Moves the payment past the cancel attempt `failed` (compare-and-set: any number of
+    processes that saw that attempt's stored failure move it once) and returns the attempt
+    to use now. `updated_at` is left alone: the payment itself did not change."""
+    await conn.execute(
+        update(payments)
+        .where(payments.c.id == payment_id, payments.c.cancel_attempt == failed)
+        .values(cancel_attempt=failed + 1)
+    )
+    return await cancel_attempt(conn, payment_id=payment_id)
+
+
 async def with_intent_to_cancel(conn: AsyncConnection) -> list[Row[Any]]:
     query = select(payments).where(payments.c.intent_to_cancel).order_by(payments.c.id)
     return list(await conn.execute(query))

@@ -179,22 +179,10 @@ class PaymentSettlement:
         )
 
     async def _cancel(self, payment: PaymentRow, intent: IntentSnapshot) -> IntentSnapshot:
-        """Cancels a PaymentIntent that has not charged. When Stripe refuses, the
-        PaymentIntent has moved on meanwhile (3-D Secure completed, confirmed): a refused
-        cancel says nothing about the payment, so its state now is read back and recorded
-        instead (succeeded stays a charge; still cancelable stays in doubt)."""
-        try:
-            return await self.gateway.cancel_payment_intent(
-                payment_id=payment.id, intent_id=intent.id
-            )
-        except StripeRejected as exc:
-            log.warning(
-                "payment %s: Stripe refused to cancel %s (%s); reading it back",
-                payment.id,
-                intent.id,
-                exc.code,
-            )
-            return await self.gateway.retrieve_payment_intent(intent.id)
+        """Cancels a PaymentIntent that has not charged (accounting.cancel_in_stripe: a
+        refused cancel, or one Stripe failed and stored, is settled from what the PaymentIntent
+        is now: succeeded stays a charge; still cancelable stays in doubt)."""
+        return await self.accounting.cancel_in_stripe(payment_id=payment.id, intent_id=intent.id)
 
     async def settle(
         self,
