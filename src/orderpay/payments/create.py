@@ -34,7 +34,6 @@ from orderpay.errors import (
     NotFound,
     OrderpayError,
     PaymentDeclined,
-    ServiceUnavailable,
     Unprocessable,
 )
 from orderpay.idempotency import service as idempotency
@@ -56,6 +55,7 @@ from orderpay.payments.states import (
     record_stripe_result,
 )
 from orderpay.settings import Settings
+from orderpay.stripe_errors import StripeErrorAnswers, provider_error, stripe_error_to_http
 from orderpay.stripe_gateway import (
     CardDeclined,
     IntentSnapshot,
@@ -115,50 +115,36 @@ class BegunPayment:
     resumed: bool
 
 
-# -- how Stripe's refusals and failures are answered (to fold into the shared
-#    stripe_error_to_http when it lands) ---------------------------------------------------
+# -- how Stripe's refusals and failures are answered (stripe_errors.py's one mapping) ------
+
+# Stripe failed the create itself (its 5xx saved for the payment's key, nothing created):
+# no retry by the client mends it, but the order can be paid again.
+STRIPE_FAILED_ERROR_DETAIL = (
+    "Stripe failed to create the payment; nothing was charged and the order can be paid again."
+)
 
 
-def stripe_failed_error() -> OrderpayError:
-    return OrderpayError(
-        "Stripe failed to create the payment; nothing was charged and the order can be paid again.",
-        status=502,
-        code="payment_provider_error",
-        title="Payment provider error",
-    )
-
-
-def stripe_unavailable_error(payment_id: int, settings: Settings) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Stripe could not be reached in time; the payment is processing and will be settled. "
-        f"Follow it at /api/v1/payments/{payment_id}.",
-        code="payment_processing",
-        title="Payment processing",
-        headers={"Retry-After": str(settings.retry_after_seconds)},
+def create_payment_failures(payment_id: int) -> StripeErrorAnswers:
+    """Create Payment's wording for stripe_errors.stripe_error_to_http."""
+    return StripeErrorAnswers(
+        unavailable_detail="Stripe could not be reached in time; the payment is processing "
+        f"and will be settled. Follow it at /api/v1/payments/{payment_id}.",
+        unavailable_code="payment_processing",
+        unavailable_title="Payment processing",
+        refused_code="invalid_payment_source",
+        refused_title="Payment source refused",
+        refused_field=(),
+        credentials_are_provider_errors=True,
+        declined_title="Payment declined",
     )
 
 
 def refused_by_stripe(
-    exc: CardDeclined | StripeRejected, intent: IntentSnapshot | None
+    exc: CardDeclined | StripeRejected, intent: IntentSnapshot | None, *, payment_id: int
 ) -> StripeResult:
     """Stripe refused: nothing was charged, the attempt is over (`failed`)."""
-    error: OrderpayError
-    if isinstance(exc, CardDeclined):
-        error = PaymentDeclined(exc.message, code=exc.code, title="Payment declined")
-    elif exc.http_status in (401, 403):
-        error = OrderpayError(
-            "The payment provider refused our credentials.",
-            status=502,
-            code="payment_provider_error",
-            title="Payment provider error",
-        )
-    else:
-        error = Unprocessable(
-            exc.message,
-            code="invalid_payment_source",
-            title="Payment source refused",
-            pointer="/data/attributes",
-        )
+    # A refusal is never answered "unavailable", so the Retry-After given here is unused.
+    error = stripe_error_to_http(exc, create_payment_failures(payment_id), retry_after_seconds=0)
     if intent is not None:
         refused = IntentSnapshot(
             id=intent.id,
@@ -187,7 +173,7 @@ def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) ->
     state = payment.state
     error: OrderpayError | None = None
     if state == PaymentState.FAILED and payment.failure_code == STRIPE_FAILED:
-        error = stripe_failed_error()
+        error = provider_error(STRIPE_FAILED_ERROR_DETAIL)
     elif state in (PaymentState.FAILED, PaymentState.CANCELED):
         error = result.error or PaymentDeclined(
             payment.failure_message or "The card was declined.",
@@ -197,7 +183,9 @@ def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) ->
     elif state == PaymentState.PROCESSING:
         # Stripe unreachable, or (rare for cards) still processing: not settled either way,
         # and API.md answers both with 503 + Retry-After while it settles.
-        error = stripe_unavailable_error(payment.id, settings)
+        error = create_payment_failures(payment.id).unavailable(
+            retry_after_seconds=settings.retry_after_seconds
+        )
     client_secret = None
     if state == PaymentState.REQUIRES_ACTION and result.intent is not None:
         client_secret = result.intent.client_secret
@@ -379,7 +367,7 @@ class PaymentCreation:
                         if previous is not None:
                             return BegunPayment(previous, user, key_id, resumed=True)
                 if payer is None:
-                    raise NotFound("No such order.", pointer="/data/relationships/order")
+                    raise NotFound("No such order.", field="order")
                 if payer.order_state != "pending_payment":
                     raise Conflict(
                         f"The order is {payer.order_state}; only pending_payment "
@@ -438,7 +426,7 @@ class PaymentCreation:
                     "No saved card of yours has this stripe_payment_method_id.",
                     code="card_not_found",
                     title="Card not found",
-                    pointer="/data/attributes/stripe_payment_method_id",
+                    field="stripe_payment_method_id",
                 )
             # Saved by another customer (attached to their Stripe Customer), or deleted:
             # answered like an unknown card, so nothing leaks about other customers.
@@ -446,7 +434,7 @@ class PaymentCreation:
                 "This payment method cannot be used.",
                 code="card_not_found",
                 title="Card not found",
-                pointer="/data/attributes/stripe_token",
+                field="stripe_token",
             )
         return rules.what_to_charge(
             payment_method_id=source.saved_payment_method_id or source.stripe_token,
@@ -475,7 +463,7 @@ class PaymentCreation:
                         payment_id=payment.id, intent_id=intent.id
                     )
         except (CardDeclined, StripeRejected) as exc:
-            return refused_by_stripe(exc, intent)
+            return refused_by_stripe(exc, intent, payment_id=payment.id)
         except (StripeUnavailable, TimeoutError) as exc:
             log.warning(
                 "payment %s: Stripe unavailable (%s); left processing",

@@ -151,7 +151,7 @@ class PaymentSettlement:
                     intent = await self._cancel(payment, intent)
         except (CardDeclined, StripeRejected) as exc:
             if isinstance(exc, CardDeclined) or (acting and exc.http_status not in (401, 403)):
-                return refused_by_stripe(exc, intent)
+                return refused_by_stripe(exc, intent, payment_id=payment.id)
             log.warning(
                 "payment %s: Stripe refused a read (%s %s); left in doubt",
                 payment.id,
