@@ -25,9 +25,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from orderpay import logs
 from orderpay.db import Database, utcnow
 from orderpay.errors import (
     Conflict,
@@ -192,6 +194,23 @@ def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) ->
     return PaymentOutcome(payment, client_secret=client_secret, error=error)
 
 
+def _str_or_none(value: int | None) -> str | None:
+    # Ids are logged as strings, as the gateway logs those it reads from its keys.
+    return None if value is None else str(value)
+
+
+def _payment_id_of(stored: StoredResponse) -> str | None:
+    """The payment a stored Create Payment answer is about: the 201's resource, or the
+    attempt an error carries in `meta` (schemas.render_outcome)."""
+    try:
+        document = orjson.loads(stored.body)
+        resource = document.get("data") or document.get("meta", {}).get("payment") or {}
+        payment_id = resource.get("id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return payment_id if isinstance(payment_id, str) else None
+
+
 async def create_intent(gateway: StripeGateway, payment: PaymentRow) -> IntentSnapshot:
     """The payment's PaymentIntent, created unconfirmed. Same parameters and key every time
     for a given payment, so a repeat is a replay (settle.py relies on it)."""
@@ -245,8 +264,13 @@ class PaymentCreation:
             idempotency_request=idempotency_request,
         )
         if isinstance(begun, Replay):
+            logs.bind(order_id=_str_or_none(order_id), payment_id=_payment_id_of(begun.response))
             return begun
         payment = begun.payment
+        # On every later line of the request (the gateway's, the `request` line).
+        logs.bind(
+            user_id=str(begun.payer.id), order_id=str(payment.order_id), payment_id=str(payment.id)
+        )
         if begun.resumed:
             result = StripeResult()
             if payment.state in UNSETTLED:
@@ -348,6 +372,8 @@ class PaymentCreation:
                     user = users_service.CurrentUser(
                         payer.user_id, payer.email, payer.stripe_customer_id
                     )
+                # Off the one-statement path: its refusals (404, 409) are logged with them.
+                logs.bind(user_id=str(user.id), order_id=_str_or_none(order_id))
                 key_id = None
                 if idempotency_request is not None:
                     claim = await idempotency.claim(
@@ -369,6 +395,8 @@ class PaymentCreation:
                 if payer is None:
                     raise NotFound("No such order.", field="order")
                 if payer.order_state != "pending_payment":
+                    live_id = await repository.live_payment_id(conn, order_id=payer.order_id)
+                    logs.bind(payment_id=_str_or_none(live_id))
                     raise Conflict(
                         f"The order is {payer.order_state}; only pending_payment "
                         "orders can be paid.",
@@ -402,6 +430,8 @@ class PaymentCreation:
         """Why the partial unique index refused a second live payment for this order."""
         async with self.db.connect() as conn:
             state = await repository.live_payment_state(conn, order_id=order_id or 0)
+            live_id = await repository.live_payment_id(conn, order_id=order_id or 0)
+        logs.bind(order_id=_str_or_none(order_id), payment_id=_str_or_none(live_id))
         if state == PaymentState.SUCCEEDED:
             return Conflict(
                 "The order is already paid.", code="order_not_payable", title="Order not payable"
