@@ -30,7 +30,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from orderpay import logs
-from orderpay.db import Database, utcnow
+from orderpay.db import Database, database_unavailable, utcnow
 from orderpay.errors import (
     Conflict,
     NotFound,
@@ -271,21 +271,66 @@ class PaymentCreation:
         logs.bind(
             user_id=str(begun.payer.id), order_id=str(payment.order_id), payment_id=str(payment.id)
         )
-        if begun.resumed:
-            result = StripeResult()
-            if payment.state in UNSETTLED:
-                result = await self.settlement.stripe_truth(payment, mode="finish")
+        result: StripeResult | None = None
+        try:
+            if begun.resumed:
+                result = StripeResult()
+                if payment.state in UNSETTLED:
+                    result = await self.settlement.stripe_truth(payment, mode="finish")
+            else:
+                result = await self._charge(payment, payer=begun.payer, token=source.stripe_token)
+            if self.after_charge is not None:
+                await self.after_charge(payment.id)
+            if not begun.resumed:
+                response = await self._record_outcome_in_one_statement(
+                    payment, result, begun.key_id, render
+                )
+                if response is not None:
+                    return response
+            return await self._record_outcome(payment, result, begun.key_id, render)
+        except Exception as exc:
+            # The client is answered 503 with Retry-After (api/app.py); what could not be
+            # written is written once the database is back.
+            if database_unavailable(exc):
+                self._record_later(payment, result, begun.key_id, render)
+            raise
+
+    def _record_later(
+        self,
+        payment: Row[Any],
+        result: StripeResult | None,
+        key_id: int | None,
+        render: Renderer,
+    ) -> None:
+        """The database was lost after the payment began: its Idempotency-Key is still
+        claimed, and the client's same-key retry would be refused `409 idempotency_key_in_use`
+        until the lock times out. In the background, once the database is back: what Stripe
+        answered is recorded by `_record_outcome`, the same compare-and-set as ever
+        (harmless if a webhook, GET or reconcile recorded it first; the key then stores the
+        answer rendered from the payment as recorded, never this request's view of it), and
+        the key completed, or released while the payment is not settled. Without Stripe's
+        answer (the database lost before it), the key is only released: the retry then
+        finishes the payment from Stripe's truth, which never charges twice."""
+        attempt: Callable[[], Awaitable[object]]
+        if result is not None:
+
+            async def attempt() -> object:
+                return await self._record_outcome(payment, result, key_id, render)
+
+            what = "payment_outcome_record"
+        elif key_id is not None:
+
+            async def attempt() -> object:
+                async with self.db.transaction() as conn:
+                    await idempotency.release(conn, key_id=key_id)
+                return None
+
+            what = "idempotency_key_release"
         else:
-            result = await self._charge(payment, payer=begun.payer, token=source.stripe_token)
-        if self.after_charge is not None:
-            await self.after_charge(payment.id)
-        if not begun.resumed:
-            response = await self._record_outcome_in_one_statement(
-                payment, result, begun.key_id, render
-            )
-            if response is not None:
-                return response
-        return await self._record_outcome(payment, result, begun.key_id, render)
+            return  # nothing known, nothing held: the payment is settled like any in doubt
+        idempotency.retry_in_background(
+            what, attempt, within_seconds=self.settings.idempotency_lock_timeout_seconds
+        )
 
     # -- step 1: begin --------------------------------------------------------------------
 
