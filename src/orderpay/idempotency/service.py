@@ -15,7 +15,7 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -30,7 +30,7 @@ from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import idempotency_keys_table as keys
 from orderpay.payments.models import payments_table as payments
 from orderpay.refunds.models import refunds_table as refunds
-from orderpay.users.models import CurrentUser
+from orderpay.users.models import CurrentUser, users_table
 
 MAX_KEY_LENGTH = 255
 
@@ -88,8 +88,10 @@ async def claim(
     request: IdempotencyRequest,
     ttl_seconds: float,
     lock_timeout_seconds: float,
+    now: datetime | None = None,
 ) -> Claim:
-    now = utcnow()
+    """The key claimed (its lock taken at `now`), or its stored answer to replay."""
+    now = now or utcnow()
     inserted = await conn.execute(
         _claim_statement(conn.dialect.name),
         {
@@ -185,6 +187,36 @@ _COMPLETE = update(keys).where(keys.c.id == bindparam("b_key_id"))
 async def release(conn: AsyncConnection, *, key_id: int) -> None:
     """The work is unfinished (Stripe did not answer): a retry with this key may finish it."""
     await conn.execute(update(keys).where(keys.c.id == key_id).values(locked_at=None))
+
+
+async def release_unanswered_claim(
+    conn: AsyncConnection,
+    *,
+    token_hash: str,
+    endpoint: str,
+    request: IdempotencyRequest,
+    claimed_at: datetime,
+) -> bool:
+    """Releases the key a request claimed at `claimed_at` without learning whether its
+    claim was committed (the database lost as it committed): only that claim, still
+    unanswered (a later request's claim has another time; a completed key keeps its
+    answer). A retry then resumes the key and finishes its work. False if there was none."""
+    released = await conn.execute(
+        update(keys)
+        .where(
+            keys.c.user_id.in_(
+                select(users_table.c.id).where(users_table.c.token_hash == token_hash)
+            ),
+            keys.c.endpoint == endpoint,
+            keys.c.key == request.key,
+            keys.c.request_hash == request.request_hash,
+            keys.c.response_status.is_(None),
+            keys.c.locked_at == claimed_at,
+        )
+        .values(locked_at=None)
+        .returning(keys.c.id)
+    )
+    return released.scalar() is not None
 
 
 async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:

@@ -23,6 +23,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -257,12 +258,21 @@ class PaymentCreation:
         idempotency_request: IdempotencyRequest | None,
         render: Renderer,
     ) -> StoredResponse | Replay:
-        begun = await self._begin(
-            token_hash=token_hash,
-            order_id=order_id,
-            source=source,
-            idempotency_request=idempotency_request,
-        )
+        # When the Idempotency-Key is claimed: the claim is known by it if the database is
+        # lost while it commits (`_release_unanswered_claim`).
+        claimed_at = utcnow()
+        try:
+            begun = await self._begin(
+                token_hash=token_hash,
+                order_id=order_id,
+                source=source,
+                idempotency_request=idempotency_request,
+                claimed_at=claimed_at,
+            )
+        except Exception as exc:
+            if idempotency_request is not None and database_unavailable(exc):
+                self._release_unanswered_claim(token_hash, idempotency_request, claimed_at)
+            raise
         if isinstance(begun, Replay):
             logs.bind(order_id=_str_or_none(order_id), payment_id=_payment_id_of(begun.response))
             return begun
@@ -332,6 +342,31 @@ class PaymentCreation:
             what, attempt, within_seconds=self.settings.idempotency_lock_timeout_seconds
         )
 
+    def _release_unanswered_claim(
+        self, token_hash: str, idempotency_request: IdempotencyRequest, claimed_at: datetime
+    ) -> None:
+        """The database was lost during the begin: if its commit went through unanswered,
+        the key is claimed (and the payment begun) though this request can go no further,
+        and the client's same-key retry would be refused until the lock times out. The claim
+        is released in the background (idempotency.release_unanswered_claim: this request's
+        claim only); the retry then resumes the payment, which has not reached Stripe."""
+
+        async def attempt() -> object:
+            async with self.db.transaction() as conn:
+                return await idempotency.release_unanswered_claim(
+                    conn,
+                    token_hash=token_hash,
+                    endpoint="payments",
+                    request=idempotency_request,
+                    claimed_at=claimed_at,
+                )
+
+        idempotency.retry_in_background(
+            "idempotency_key_release_unanswered_claim",
+            attempt,
+            within_seconds=self.settings.idempotency_lock_timeout_seconds,
+        )
+
     # -- step 1: begin --------------------------------------------------------------------
 
     async def _begin(
@@ -341,6 +376,7 @@ class PaymentCreation:
         order_id: int | None,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | Replay:
         """Transaction 1: the payment begun, or the stored answer to replay."""
         if order_id is not None:
@@ -349,6 +385,7 @@ class PaymentCreation:
                 order_id=order_id,
                 source=source,
                 idempotency_request=idempotency_request,
+                claimed_at=claimed_at,
             )
             if begun is not None:
                 return begun
@@ -357,6 +394,7 @@ class PaymentCreation:
             order_id=order_id,
             source=source,
             idempotency_request=idempotency_request,
+            claimed_at=claimed_at,
         )
 
     async def _begin_in_one_statement(
@@ -366,6 +404,7 @@ class PaymentCreation:
         order_id: int,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | None:
         """Transaction 1 as one statement (repository.begin_payment: PostgreSQL) for the
         common case: a payable order of the caller, a card they may use, a new (or no)
@@ -380,7 +419,7 @@ class PaymentCreation:
                 single_use=rules.is_single_use(source.stripe_token),
                 idempotency_key=idempotency_request.key if idempotency_request else None,
                 request_hash=idempotency_request.request_hash if idempotency_request else None,
-                now=utcnow(),
+                now=claimed_at,
             )
         except IntegrityError:
             raise await self._second_live_payment(order_id) from None
@@ -398,6 +437,7 @@ class PaymentCreation:
         order_id: int | None,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | Replay:
         """Transaction 1, every case: decides and reports what the one statement skips."""
         try:
@@ -428,6 +468,7 @@ class PaymentCreation:
                         request=idempotency_request,
                         ttl_seconds=self.settings.idempotency_key_ttl_seconds,
                         lock_timeout_seconds=self.settings.idempotency_lock_timeout_seconds,
+                        now=claimed_at,
                     )
                     if claim.kind == "replay":
                         assert claim.response is not None  # a replay has its stored answer
