@@ -258,8 +258,8 @@ class PaymentCreation:
         idempotency_request: IdempotencyRequest | None,
         render: Renderer,
     ) -> StoredResponse | Replay:
-        # When the Idempotency-Key is claimed: the claim is known by it if the database is
-        # lost while it commits (`_release_unanswered_claim`).
+        # The time this request's claim of the Idempotency-Key is stamped with: it tells the
+        # claim apart if the database is lost as the claim commits (_release_unanswered_claim).
         claimed_at = utcnow()
         try:
             begun = await self._begin(
