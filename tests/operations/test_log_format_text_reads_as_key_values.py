@@ -14,20 +14,10 @@ from tests.conftest import STRIPE_KEY
 
 
 def reconcile(database_url: str, stripe_url: str, log_format: str) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "STRIPE_API_BASE": stripe_url,
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-        "LOG_FORMAT": log_format,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "orderpay", "reconcile", "--older-than", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {**os.environ, "DATABASE_URL": database_url, "STRIPE_API_BASE": stripe_url,
+           "STRIPE_SECRET_KEY": STRIPE_KEY, "LOG_FORMAT": log_format}
+    return subprocess.run([sys.executable, "-m", "orderpay", "reconcile", "--older-than", "0"],
+                          env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_a_text_line_has_the_fields_of_the_json_one_and_no_secret():
@@ -47,13 +37,8 @@ def test_a_text_line_has_the_fields_of_the_json_one_and_no_secret():
         stdlib_logger.removeHandler(handler)
     [line] = stream.getvalue().splitlines()
     assert not line.startswith("{") and "stripe_call" in line
-    for field in (
-        "request_id=req-text-1",
-        "payment_id=12",
-        "operation=payment_intent_create",
-        "idempotency_key=orderpay-abc-payment-12-create",
-        "method=POST",
-    ):
+    for field in ("request_id=req-text-1", "payment_id=12", "operation=payment_intent_create",
+                  "idempotency_key=orderpay-abc-payment-12-create", "method=POST"):
         assert field in line, (field, line)
     assert "tok_abc1" not in line and "[card token]" in line
 

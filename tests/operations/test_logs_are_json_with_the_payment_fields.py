@@ -15,15 +15,9 @@ from tests.support.server import OrderpayServer
 
 async def card_token(stripe_url: str) -> str:
     async with httpx.AsyncClient(base_url=stripe_url, auth=(STRIPE_KEY, "")) as stripe:
-        response = await stripe.post(
-            "/v1/tokens",
-            data={
-                "card[number]": "4242424242424242",
-                "card[exp_month]": "12",
-                "card[exp_year]": "2034",
-                "card[cvc]": "123",
-            },
-        )
+        response = await stripe.post("/v1/tokens", data={
+            "card[number]": "4242424242424242", "card[exp_month]": "12",
+            "card[exp_year]": "2034", "card[cvc]": "123"})
         response.raise_for_status()
         return response.json()["id"]
 
@@ -31,32 +25,22 @@ async def card_token(stripe_url: str) -> str:
 async def test_a_payment_in_doubt_then_retried_is_logged_with_its_ids(database_url, localstripe):
     localstripe.flush()
     token, business, product = await seed_order(database_url)
-    with (
-        FaultProxy(localstripe.url) as proxy,
-        OrderpayServer(
-            server_env(database_url, proxy.url, STRIPE_MAX_NETWORK_RETRIES="0"), access_log=True
-        ) as server,
-    ):
+    with FaultProxy(localstripe.url) as proxy, OrderpayServer(
+        server_env(database_url, proxy.url, STRIPE_MAX_NETWORK_RETRIES="0"), access_log=True
+    ) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             order_id = await create_order(client, token, business, product)
             card = await card_token(localstripe.url)
-            body = {
-                "data": {
-                    "type": "payments",
-                    "attributes": {"stripe_token": card},
-                    "relationships": {"order": {"type": "order", "id": order_id}},
-                }
-            }
+            body = {"data": {"type": "payments", "attributes": {"stripe_token": card},
+                             "relationships": {"order": {"type": "order", "id": order_id}}}}
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "pay-logs-1"}
             # Stripe fails the create (before acting): 503, the payment stays in doubt.
             proxy.add_fault(("POST", r"^/v1/payment_intents$"), Fault.status(500), times=1)
-            first = await client.post(
-                "/api/v1/payments", json=body, headers={**headers, "X-Request-Id": "logs-first"}
-            )
+            first = await client.post("/api/v1/payments", json=body,
+                                      headers={**headers, "X-Request-Id": "logs-first"})
             assert first.status_code == 503, first.text
-            second = await client.post(
-                "/api/v1/payments", json=body, headers={**headers, "X-Request-Id": "logs-second"}
-            )
+            second = await client.post("/api/v1/payments", json=body,
+                                       headers={**headers, "X-Request-Id": "logs-second"})
             assert second.status_code == 201, second.text
         output = server.output()
 
@@ -65,11 +49,8 @@ async def test_a_payment_in_doubt_then_retried_is_logged_with_its_ids(database_u
 
     # The first request: its Stripe call failed with Stripe's (here the proxy's) request id.
     first_lines = lines_of_request(lines, "logs-first")
-    [failed_call] = [
-        line
-        for line in first_lines
-        if line["event"] == "stripe_call" and line["operation"] == "payment_intent_create"
-    ]
+    [failed_call] = [line for line in first_lines if line["event"] == "stripe_call"
+                     and line["operation"] == "payment_intent_create"]
     assert failed_call["result"] == "unavailable" and failed_call["http_status"] == 500
     assert failed_call["stripe_request_id"].startswith("req_")
     assert failed_call["idempotency_key"].endswith(f"-payment-{payment_id}-create")
@@ -113,18 +94,12 @@ async def test_the_checkout_link_token_is_not_in_the_access_log(pg_cluster, loca
         with OrderpayServer(server_env(url, localstripe.url), access_log=True) as server:
             secret_token = "7.3.1767225600.c2VjcmV0LXNpZ25hdHVyZQ"
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-                await client.get(
-                    "/checkout/7",
-                    params={"token": secret_token},
-                    headers={"X-Request-Id": "logs-checkout"},
-                )
+                await client.get("/checkout/7", params={"token": secret_token},
+                                 headers={"X-Request-Id": "logs-checkout"})
             output = server.output()
     finally:
         pg_cluster.drop_database(name)
-    [access] = [
-        line
-        for line in lines_of_request(json_lines(output), "logs-checkout")
-        if line["event"] == "access"
-    ]
+    [access] = [line for line in lines_of_request(json_lines(output), "logs-checkout")
+                if line["event"] == "access"]
     assert access["path"] == "/checkout/7?token=[redacted]"
     assert secret_token not in output

@@ -18,8 +18,7 @@ REQUESTS = 60
 
 def counted(metrics_text: str) -> float:
     pattern = (
-        r'^orderpay_http_requests_total\{method="GET",route="'
-        + re.escape(ROUTE)
+        r'^orderpay_http_requests_total\{method="GET",route="' + re.escape(ROUTE)
         + r'",status="401"\} (\S+)$'
     )
     found = re.search(pattern, metrics_text, re.MULTILINE)
@@ -27,11 +26,8 @@ def counted(metrics_text: str) -> float:
 
 
 def pids_of(output: str, route: str) -> set[int]:
-    return {
-        line["pid"]
-        for line in json_lines(output)
-        if line.get("event") == "request" and line.get("route") == route
-    }
+    return {line["pid"] for line in json_lines(output)
+            if line.get("event") == "request" and line.get("route") == route}
 
 
 async def get_on_a_new_connection(url: str) -> httpx.Response:
@@ -44,12 +40,10 @@ async def test_two_workers_metrics_count_every_request(database_url, localstripe
     with OrderpayServer(server_env(database_url, localstripe.url), workers=2) as server:
         # Unauthenticated reads of an order: 401, counted under the route's template. Many
         # connections at once, so that both workers take some.
-        responses = await asyncio.gather(
-            *[
-                get_on_a_new_connection(f"{server.url}/api/v1/orders/{n + 1}")
-                for n in range(REQUESTS)
-            ]
-        )
+        responses = await asyncio.gather(*[
+            get_on_a_new_connection(f"{server.url}/api/v1/orders/{n + 1}")
+            for n in range(REQUESTS)
+        ])
         assert {r.status_code for r in responses} == {401}
         served_by = pids_of(server.output(), ROUTE)
         assert len(served_by) == 2, f"one worker took every request: {served_by}"
@@ -59,9 +53,9 @@ async def test_two_workers_metrics_count_every_request(database_url, localstripe
         counts: list[float] = []
         scraped_by: set[int] = set()
         for _ in range(10):
-            scrapes = await asyncio.gather(
-                *[get_on_a_new_connection(f"{server.url}/metrics") for _ in range(4)]
-            )
+            scrapes = await asyncio.gather(*[
+                get_on_a_new_connection(f"{server.url}/metrics") for _ in range(4)
+            ])
             assert {r.status_code for r in scrapes} == {200}
             counts += [counted(r.text) for r in scrapes]
             scraped_by = pids_of(server.output(), "/metrics")

@@ -115,58 +115,36 @@ async def drive_a_server_through_what_carries_secrets(pg_cluster, localstripe) -
                 # A card token (tok_…), paid; a 3-D Secure card (client_secret in the answer).
                 order = await create_order(client, token, business, product)
                 card = await card_token(localstripe.url)
-                paid = await client.post(
-                    "/api/v1/payments", headers=auth, json=payment_document(order, card)
-                )
+                paid = await client.post("/api/v1/payments", headers=auth,
+                                         json=payment_document(order, card))
                 assert paid.status_code == 201, paid.text
                 order = await create_order(client, token, business, product)
-                async with httpx.AsyncClient(
-                    base_url=localstripe.url, auth=(server_env(url, "")["STRIPE_SECRET_KEY"], "")
-                ) as stripe:
-                    pm = (
-                        await stripe.post(
-                            "/v1/payment_methods",
-                            data={
-                                "type": "card",
-                                "card[number]": "4000002760003184",
-                                "card[exp_month]": "12",
-                                "card[exp_year]": "2034",
-                                "card[cvc]": "123",
-                            },
-                        )
-                    ).json()["id"]
-                three_ds = await client.post(
-                    "/api/v1/payments", headers=auth, json=payment_document(order, pm)
-                )
+                async with httpx.AsyncClient(base_url=localstripe.url,
+                                             auth=(server_env(url, "")["STRIPE_SECRET_KEY"], "")
+                                             ) as stripe:
+                    pm = (await stripe.post("/v1/payment_methods", data={
+                        "type": "card", "card[number]": "4000002760003184",
+                        "card[exp_month]": "12", "card[exp_year]": "2034",
+                        "card[cvc]": "123"})).json()["id"]
+                three_ds = await client.post("/api/v1/payments", headers=auth,
+                                             json=payment_document(order, pm))
                 assert "_secret_" in three_ds.text, three_ds.text
                 # A token Stripe does not know: its error message quotes it.
                 order = await create_order(client, token, business, product)
                 refused = await client.post(
-                    "/api/v1/payments",
-                    headers=auth,
-                    json=payment_document(order, "tok_doesnotexist1234"),
-                )
+                    "/api/v1/payments", headers=auth,
+                    json=payment_document(order, "tok_doesnotexist1234"))
                 assert refused.status_code in (402, 422), refused.text
                 # A bearer token that is unknown, a checkout link, a signed webhook.
-                await client.get(
-                    "/api/v1/orders/1",
-                    headers={"Authorization": "Bearer op_unknownTokenUnknownTokenUnknown"},
-                )
+                await client.get("/api/v1/orders/1", headers={
+                    "Authorization": "Bearer op_unknownTokenUnknownTokenUnknown"})
                 await client.get("/checkout/1", params={"token": "1.1.1767225600.c2ln"})
-                payload = webhooks.event(
-                    "payment_intent.succeeded",
-                    webhooks.intent(
-                        "pi_unknown", "succeeded", payment_id=1, installation_id="unknown"
-                    ),
-                )
-                await client.post(
-                    "/api/v1/stripe/webhooks",
-                    content=payload,
-                    headers={
-                        "Stripe-Signature": webhooks.sign(payload),
-                        "Content-Type": "application/json",
-                    },
-                )
+                payload = webhooks.event("payment_intent.succeeded",
+                                         webhooks.intent("pi_unknown", "succeeded", payment_id=1,
+                                                         installation_id="unknown"))
+                await client.post("/api/v1/stripe/webhooks", content=payload, headers={
+                    "Stripe-Signature": webhooks.sign(payload),
+                    "Content-Type": "application/json"})
                 await new_payment_method(localstripe.url)
     finally:
         pg_cluster.drop_database(name)
@@ -176,10 +154,8 @@ def read_the_run_logs(directory: Path) -> tuple[list[Path], int, int]:
     """(the log files, their line count, their Stripe call lines)."""
     files = sorted(p for p in directory.iterdir() if p.is_file())
     texts = [p.read_text(errors="replace") for p in files]
-    return (
-        files,
-        sum(len(t.splitlines()) for t in texts),
-        sum(t.count('"stripe_call"') for t in texts),
+    return files, sum(len(t.splitlines()) for t in texts), sum(
+        t.count('"stripe_call"') for t in texts
     )
 
 
@@ -210,12 +186,7 @@ def test_stripe_log_cannot_make_the_sdk_print_its_requests():
         "import orderpay.stripe_gateway\n"
         "assert _util._console_log_level() is None, _util._console_log_level()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "STRIPE_LOG": "debug"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "STRIPE_LOG": "debug"},
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "stripe_log_ignored" in done.stderr

@@ -49,9 +49,8 @@ async def test_stripe_unreachable_is_503_naming_stripe(database_url, proxy, loca
 
 
 async def test_a_hanging_stripe_is_503_within_the_timeout(database_url, proxy, localstripe):
-    settings = make_settings(
-        database_url, proxy.url, readiness_stripe_cache_seconds=0, readiness_timeout_seconds=0.5
-    )
+    settings = make_settings(database_url, proxy.url, readiness_stripe_cache_seconds=0,
+                             readiness_timeout_seconds=0.5)
     async with running_api(settings, localstripe.url) as api:
         proxy.add_fault(BALANCE, Fault.timeout(30), times=None)
         started = time.monotonic()
