@@ -1,29 +1,19 @@
 """stripe_errors.stripe_error_to_http: each kind of Stripe failure is answered the same way
 for every call, with the call's own wording. The cards and refunds endpoints go through it
 (their tests check the answers over HTTP); these cases pin the mapping itself, including
-the answers Create Payment gives today (payments/service.py), which it is built to carry."""
+the answers Create Payment gives (payments/create.py, `create_payment_failures`)."""
 
 from __future__ import annotations
 
 from orderpay.api.documents import error_document, locate
 from orderpay.errors import OrderpayError
+from orderpay.payments.create import create_payment_failures
 from orderpay.refunds.service import SEND_FAILURES, RefundRefused
-from orderpay.stripe_errors import StripeErrorAnswers, provider_error, stripe_error_to_http
+from orderpay.stripe_errors import provider_error, stripe_error_to_http
 from orderpay.stripe_gateway import CardDeclined, StripeRejected, StripeUnavailable
 
-# Create Payment's answers as payments/service.py writes them today (_refused,
-# _stripe_unavailable), for payment 12.
-CREATE_PAYMENT = StripeErrorAnswers(
-    unavailable_detail="Stripe could not be reached in time; the payment is processing and "
-    "will be settled. Follow it at /api/v1/payments/12.",
-    unavailable_code="payment_processing",
-    unavailable_title="Payment processing",
-    refused_code="invalid_payment_source",
-    refused_title="Payment source refused",
-    refused_field=(),
-    credentials_are_provider_errors=True,
-    declined_title="Payment declined",
-)
+# Create Payment's answers (payments/create.py), for payment 12.
+CREATE_PAYMENT = create_payment_failures(12)
 
 
 def rendered(error: OrderpayError) -> tuple[int, dict[str, str], dict]:

@@ -5,6 +5,8 @@ many-processes, crash and webhook-delivery tests."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -107,3 +109,16 @@ def payment_document(order_id: str, pm: str) -> dict[str, Any]:
             "relationships": {"order": {"type": "order", "id": order_id}},
         }
     }
+
+
+async def wait_for_intent(
+    stripe_url: str, order_id: str, status: str, within: float = 15.0
+) -> dict[str, Any]:
+    """The order's PaymentIntent once Stripe holds it in *status* (polled)."""
+    deadline = time.monotonic() + within
+    while True:
+        intents = await intents_for_order(stripe_url, order_id)
+        if intents and intents[0]["status"] == status:
+            return intents[0]
+        assert time.monotonic() < deadline, f"no {status} PaymentIntent: {intents}"
+        await asyncio.sleep(0.05)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 
+from orderpay import logs
 from orderpay.cards.service import CardService
 from orderpay.checkout import auth as checkout_auth
 from orderpay.checkout.service import CheckoutService
@@ -143,7 +144,9 @@ async def current_user(request: Request, token_hash: TokenHash) -> Authenticated
     """The caller, looked up in its own short read (for endpoints whose service does not
     authenticate inside its own transaction)."""
     async with services_of(request).db.connect() as conn:
-        return await authenticate(conn, token_hash=token_hash)
+        user = await authenticate(conn, token_hash=token_hash)
+    logs.bind(user_id=str(user.id))
+    return user
 
 
 async def current_user_or_checkout_session(
@@ -151,7 +154,9 @@ async def current_user_or_checkout_session(
 ) -> AuthenticatedUser:
     """`current_user` for the endpoints the checkout page calls (TokenHashOrCheckoutSession)."""
     async with services_of(request).db.connect() as conn:
-        return await authenticate(conn, token_hash=token_hash)
+        user = await authenticate(conn, token_hash=token_hash)
+    logs.bind(user_id=str(user.id))
+    return user
 
 
 async def payment_creation(request: Request) -> payments_create.PaymentCreation:

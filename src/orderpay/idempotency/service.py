@@ -10,10 +10,12 @@ work). A lock older than `lock_timeout` belongs to a dead process and may be tak
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Literal
 
@@ -22,14 +24,17 @@ from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.dml import ReturningInsert
 
-from orderpay.db import Database, dialect_insert_for, utcnow
+from orderpay import logs
+from orderpay.db import Database, database_unavailable, dialect_insert_for, utcnow
 from orderpay.errors import Conflict, Unprocessable
 from orderpay.idempotency.models import idempotency_keys_table as keys
 from orderpay.payments.models import payments_table as payments
 from orderpay.refunds.models import refunds_table as refunds
-from orderpay.users.models import CurrentUser
+from orderpay.users.models import CurrentUser, users_table
 
 MAX_KEY_LENGTH = 255
+
+log = logs.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,10 @@ async def claim(
     request: IdempotencyRequest,
     ttl_seconds: float,
     lock_timeout_seconds: float,
+    now: datetime | None = None,
 ) -> Claim:
-    now = utcnow()
+    """The key claimed (its lock taken at `now`), or its stored answer to replay."""
+    now = now or utcnow()
     inserted = await conn.execute(
         _claim_statement(conn.dialect.name),
         {
@@ -182,6 +189,36 @@ async def release(conn: AsyncConnection, *, key_id: int) -> None:
     await conn.execute(update(keys).where(keys.c.id == key_id).values(locked_at=None))
 
 
+async def release_unanswered_claim(
+    conn: AsyncConnection,
+    *,
+    token_hash: str,
+    endpoint: str,
+    request: IdempotencyRequest,
+    claimed_at: datetime,
+) -> bool:
+    """Releases the key a request claimed at `claimed_at` without learning whether its
+    claim was committed (the database lost as it committed): only that claim, still
+    unanswered (a later request's claim has another time; a completed key keeps its
+    answer). A retry then resumes the key and finishes its work. False if there was none."""
+    released = await conn.execute(
+        update(keys)
+        .where(
+            keys.c.user_id.in_(
+                select(users_table.c.id).where(users_table.c.token_hash == token_hash)
+            ),
+            keys.c.endpoint == endpoint,
+            keys.c.key == request.key,
+            keys.c.request_hash == request.request_hash,
+            keys.c.response_status.is_(None),
+            keys.c.locked_at == claimed_at,
+        )
+        .values(locked_at=None)
+        .returning(keys.c.id)
+    )
+    return released.scalar() is not None
+
+
 async def purge(conn: AsyncConnection, *, older_than_seconds: float) -> int:
     cutoff = utcnow() - timedelta(seconds=older_than_seconds)
     return await _forget(conn, keys.c.created_at < cutoff)
@@ -243,16 +280,117 @@ async def run_idempotent(
         response = await work(user, claimed.key_id if claimed is not None else None)
     except BaseException as exc:
         if claimed is not None:
-            async with db.transaction() as conn:
-                if isinstance(exc, OrderpayError) and exc.status < 500:
-                    await _forget(conn, keys.c.id == claimed.key_id)
-                else:
-                    await release(conn, key_id=claimed.key_id)
+            refused = isinstance(exc, OrderpayError) and exc.status < 500
+            await _end_claim(
+                db,
+                key_id=claimed.key_id,
+                end="forget" if refused else "release",
+                lock_timeout_seconds=lock_timeout_seconds,
+            )
         raise
     if claimed is not None:
-        async with db.transaction() as conn:
-            if response.status >= 500:
-                await release(conn, key_id=claimed.key_id)
-            else:
-                await complete(conn, key_id=claimed.key_id, response=response)
+        await _end_claim(
+            db,
+            key_id=claimed.key_id,
+            end="release" if response.status >= 500 else response,
+            lock_timeout_seconds=lock_timeout_seconds,
+        )
     return response, False
+
+
+async def _end_claim(
+    db: Database,
+    *,
+    key_id: int,
+    end: Literal["forget", "release"] | StoredResponse,
+    lock_timeout_seconds: float,
+) -> None:
+    """Forgets the key, releases it, or completes it with the response. When the database is
+    unavailable (a failover), that is done in the background once it is back, and the error
+    raised (answered 503 with Retry-After): otherwise the key would stay in use, and the
+    client's same-key retry be refused 409, until the lock times out."""
+
+    async def end_claim() -> None:
+        async with db.transaction() as conn:
+            if end == "forget":
+                await _forget(conn, keys.c.id == key_id)
+            elif end == "release":
+                await release(conn, key_id=key_id)
+            else:
+                await complete(conn, key_id=key_id, response=end)
+
+    try:
+        await end_claim()
+    except Exception as exc:
+        if database_unavailable(exc):
+            action = end if isinstance(end, str) else "complete"
+            retry_in_background(
+                f"idempotency_key_{action}", end_claim, within_seconds=lock_timeout_seconds
+            )
+        raise
+
+
+# -- finishing in the background what a lost database interrupted ----------------------------
+
+# The tasks waiting for the database to come back: held here, since the event loop keeps
+# only a weak reference to a task (one nobody holds may be garbage collected mid-wait).
+_in_background: set[asyncio.Task[None]] = set()
+# The first attempt waits this long (the database has just failed); each next one twice as
+# long, at most LONGEST_RETRY_WAIT_SECONDS.
+FIRST_RETRY_WAIT_SECONDS = 0.5
+LONGEST_RETRY_WAIT_SECONDS = 8.0
+
+
+def retry_in_background(
+    what: str, attempt: Callable[[], Awaitable[object]], *, within_seconds: float
+) -> None:
+    """Runs `attempt` in the background until it succeeds, while it fails because the
+    database is unavailable, with growing waits, for at most `within_seconds` (a key's lock
+    timeout: past it a retry may take the key over, and the attempts are not needed). Each
+    attempt is logged, with the fields of the request that scheduled it. `attempt` must be
+    safe to repeat and to race with other requests (a compare-and-set)."""
+    fields = dict(logs.bound_fields())
+    task = asyncio.get_running_loop().create_task(
+        _retry(what, attempt, within_seconds=within_seconds, fields=fields)
+    )
+    _in_background.add(task)
+    task.add_done_callback(_in_background.discard)
+
+
+async def _retry(
+    what: str,
+    attempt: Callable[[], Awaitable[object]],
+    *,
+    within_seconds: float,
+    fields: dict[str, object],
+) -> None:
+    # Its own log context: the request that scheduled it has ended.
+    with logs.request_context(**fields):
+        started = time.monotonic()
+        wait = FIRST_RETRY_WAIT_SECONDS
+        number = 0
+        while True:
+            await asyncio.sleep(wait)
+            number += 1
+            try:
+                await attempt()
+            except Exception as exc:
+                # Class names only: a DBAPIError's text holds the statement's parameters.
+                error = type(exc).__name__
+                if not database_unavailable(exc):
+                    log.error("retry_in_background_failed", what=what, attempt=number, error=error)
+                    return
+                wait = min(wait * 2, LONGEST_RETRY_WAIT_SECONDS)
+                if time.monotonic() - started + wait > within_seconds:
+                    log.error("retry_in_background_gave_up", what=what, attempt=number, error=error)
+                    return
+                log.warning(
+                    "retry_in_background_database_unavailable",
+                    what=what,
+                    attempt=number,
+                    error=error,
+                    next_in_seconds=wait,
+                )
+                continue
+            log.info("retry_in_background_done", what=what, attempt=number)
+            return

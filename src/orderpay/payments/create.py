@@ -23,18 +23,20 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from orderpay.db import Database, utcnow
+from orderpay import logs
+from orderpay.db import Database, database_unavailable, utcnow
 from orderpay.errors import (
     Conflict,
     NotFound,
     OrderpayError,
     PaymentDeclined,
-    ServiceUnavailable,
     Unprocessable,
 )
 from orderpay.idempotency import service as idempotency
@@ -56,6 +58,7 @@ from orderpay.payments.states import (
     record_stripe_result,
 )
 from orderpay.settings import Settings
+from orderpay.stripe_errors import StripeErrorAnswers, provider_error, stripe_error_to_http
 from orderpay.stripe_gateway import (
     CardDeclined,
     IntentSnapshot,
@@ -115,50 +118,36 @@ class BegunPayment:
     resumed: bool
 
 
-# -- how Stripe's refusals and failures are answered (to fold into the shared
-#    stripe_error_to_http when it lands) ---------------------------------------------------
+# -- how Stripe's refusals and failures are answered (stripe_errors.py's one mapping) ------
+
+# Stripe failed the create itself (its 5xx saved for the payment's key, nothing created):
+# no retry by the client mends it, but the order can be paid again.
+STRIPE_FAILED_ERROR_DETAIL = (
+    "Stripe failed to create the payment; nothing was charged and the order can be paid again."
+)
 
 
-def stripe_failed_error() -> OrderpayError:
-    return OrderpayError(
-        "Stripe failed to create the payment; nothing was charged and the order can be paid again.",
-        status=502,
-        code="payment_provider_error",
-        title="Payment provider error",
-    )
-
-
-def stripe_unavailable_error(payment_id: int, settings: Settings) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Stripe could not be reached in time; the payment is processing and will be settled. "
-        f"Follow it at /api/v1/payments/{payment_id}.",
-        code="payment_processing",
-        title="Payment processing",
-        headers={"Retry-After": str(settings.retry_after_seconds)},
+def create_payment_failures(payment_id: int) -> StripeErrorAnswers:
+    """Create Payment's wording for stripe_errors.stripe_error_to_http."""
+    return StripeErrorAnswers(
+        unavailable_detail="Stripe could not be reached in time; the payment is processing "
+        f"and will be settled. Follow it at /api/v1/payments/{payment_id}.",
+        unavailable_code="payment_processing",
+        unavailable_title="Payment processing",
+        refused_code="invalid_payment_source",
+        refused_title="Payment source refused",
+        refused_field=(),
+        credentials_are_provider_errors=True,
+        declined_title="Payment declined",
     )
 
 
 def refused_by_stripe(
-    exc: CardDeclined | StripeRejected, intent: IntentSnapshot | None
+    exc: CardDeclined | StripeRejected, intent: IntentSnapshot | None, *, payment_id: int
 ) -> StripeResult:
     """Stripe refused: nothing was charged, the attempt is over (`failed`)."""
-    error: OrderpayError
-    if isinstance(exc, CardDeclined):
-        error = PaymentDeclined(exc.message, code=exc.code, title="Payment declined")
-    elif exc.http_status in (401, 403):
-        error = OrderpayError(
-            "The payment provider refused our credentials.",
-            status=502,
-            code="payment_provider_error",
-            title="Payment provider error",
-        )
-    else:
-        error = Unprocessable(
-            exc.message,
-            code="invalid_payment_source",
-            title="Payment source refused",
-            pointer="/data/attributes",
-        )
+    # A refusal is never answered "unavailable", so the Retry-After given here is unused.
+    error = stripe_error_to_http(exc, create_payment_failures(payment_id), retry_after_seconds=0)
     if intent is not None:
         refused = IntentSnapshot(
             id=intent.id,
@@ -187,7 +176,7 @@ def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) ->
     state = payment.state
     error: OrderpayError | None = None
     if state == PaymentState.FAILED and payment.failure_code == STRIPE_FAILED:
-        error = stripe_failed_error()
+        error = provider_error(STRIPE_FAILED_ERROR_DETAIL)
     elif state in (PaymentState.FAILED, PaymentState.CANCELED):
         error = result.error or PaymentDeclined(
             payment.failure_message or "The card was declined.",
@@ -197,11 +186,30 @@ def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) ->
     elif state == PaymentState.PROCESSING:
         # Stripe unreachable, or (rare for cards) still processing: not settled either way,
         # and API.md answers both with 503 + Retry-After while it settles.
-        error = stripe_unavailable_error(payment.id, settings)
+        error = create_payment_failures(payment.id).unavailable(
+            retry_after_seconds=settings.retry_after_seconds
+        )
     client_secret = None
     if state == PaymentState.REQUIRES_ACTION and result.intent is not None:
         client_secret = result.intent.client_secret
     return PaymentOutcome(payment, client_secret=client_secret, error=error)
+
+
+def _str_or_none(value: int | None) -> str | None:
+    # Ids are logged as strings, as the gateway logs those it reads from its keys.
+    return None if value is None else str(value)
+
+
+def _payment_id_of(stored: StoredResponse) -> str | None:
+    """The payment a stored Create Payment answer is about: the 201's resource, or the
+    attempt an error carries in `meta` (schemas.render_outcome)."""
+    try:
+        document = orjson.loads(stored.body)
+        resource = document.get("data") or document.get("meta", {}).get("payment") or {}
+        payment_id = resource.get("id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return payment_id if isinstance(payment_id, str) else None
 
 
 async def create_intent(gateway: StripeGateway, payment: PaymentRow) -> IntentSnapshot:
@@ -250,30 +258,114 @@ class PaymentCreation:
         idempotency_request: IdempotencyRequest | None,
         render: Renderer,
     ) -> StoredResponse | Replay:
-        begun = await self._begin(
-            token_hash=token_hash,
-            order_id=order_id,
-            source=source,
-            idempotency_request=idempotency_request,
-        )
+        # The time this request's claim of the Idempotency-Key is stamped with: it tells the
+        # claim apart if the database is lost as the claim commits (_release_unanswered_claim).
+        claimed_at = utcnow()
+        try:
+            begun = await self._begin(
+                token_hash=token_hash,
+                order_id=order_id,
+                source=source,
+                idempotency_request=idempotency_request,
+                claimed_at=claimed_at,
+            )
+        except Exception as exc:
+            if idempotency_request is not None and database_unavailable(exc):
+                self._release_unanswered_claim(token_hash, idempotency_request, claimed_at)
+            raise
         if isinstance(begun, Replay):
+            logs.bind(order_id=_str_or_none(order_id), payment_id=_payment_id_of(begun.response))
             return begun
         payment = begun.payment
-        if begun.resumed:
-            result = StripeResult()
-            if payment.state in UNSETTLED:
-                result = await self.settlement.stripe_truth(payment, mode="finish")
+        # On every later line of the request (the gateway's, the `request` line).
+        logs.bind(
+            user_id=str(begun.payer.id), order_id=str(payment.order_id), payment_id=str(payment.id)
+        )
+        result: StripeResult | None = None
+        try:
+            if begun.resumed:
+                result = StripeResult()
+                if payment.state in UNSETTLED:
+                    result = await self.settlement.stripe_truth(payment, mode="finish")
+            else:
+                result = await self._charge(payment, payer=begun.payer, token=source.stripe_token)
+            if self.after_charge is not None:
+                await self.after_charge(payment.id)
+            if not begun.resumed:
+                response = await self._record_outcome_in_one_statement(
+                    payment, result, begun.key_id, render
+                )
+                if response is not None:
+                    return response
+            return await self._record_outcome(payment, result, begun.key_id, render)
+        except Exception as exc:
+            # The client is answered 503 with Retry-After (api/app.py); what could not be
+            # written is written once the database is back.
+            if database_unavailable(exc):
+                self._record_later(payment, result, begun.key_id, render)
+            raise
+
+    def _record_later(
+        self,
+        payment: Row[Any],
+        result: StripeResult | None,
+        key_id: int | None,
+        render: Renderer,
+    ) -> None:
+        """The database was lost after the payment began: its Idempotency-Key is still
+        claimed, and the client's same-key retry would be refused `409 idempotency_key_in_use`
+        until the lock times out. In the background, once the database is back: what Stripe
+        answered is recorded by `_record_outcome`, the same compare-and-set as ever
+        (harmless if a webhook, GET or reconcile recorded it first; the key then stores the
+        answer rendered from the payment as recorded, never this request's view of it), and
+        the key completed, or released while the payment is not settled. Without Stripe's
+        answer (the database lost before it), the key is only released: the retry then
+        finishes the payment from Stripe's truth, which never charges twice."""
+        attempt: Callable[[], Awaitable[object]]
+        if result is not None:
+
+            async def attempt() -> object:
+                return await self._record_outcome(payment, result, key_id, render)
+
+            what = "payment_outcome_record"
+        elif key_id is not None:
+
+            async def attempt() -> object:
+                async with self.db.transaction() as conn:
+                    await idempotency.release(conn, key_id=key_id)
+                return None
+
+            what = "idempotency_key_release"
         else:
-            result = await self._charge(payment, payer=begun.payer, token=source.stripe_token)
-        if self.after_charge is not None:
-            await self.after_charge(payment.id)
-        if not begun.resumed:
-            response = await self._record_outcome_in_one_statement(
-                payment, result, begun.key_id, render
-            )
-            if response is not None:
-                return response
-        return await self._record_outcome(payment, result, begun.key_id, render)
+            return  # nothing known, nothing held: the payment is settled like any in doubt
+        idempotency.retry_in_background(
+            what, attempt, within_seconds=self.settings.idempotency_lock_timeout_seconds
+        )
+
+    def _release_unanswered_claim(
+        self, token_hash: str, idempotency_request: IdempotencyRequest, claimed_at: datetime
+    ) -> None:
+        """The database was lost during the begin: if its commit went through unanswered,
+        the key is claimed (and the payment begun) though this request can go no further,
+        and the client's same-key retry would be refused until the lock times out. The claim
+        is released in the background (idempotency.release_unanswered_claim: this request's
+        claim only); the retry then resumes the payment, which has not reached Stripe."""
+
+        async def attempt() -> object:
+            async with self.db.transaction() as conn:
+                return await idempotency.release_unanswered_claim(
+                    conn,
+                    token_hash=token_hash,
+                    endpoint="payments",
+                    request=idempotency_request,
+                    claimed_at=claimed_at,
+                )
+
+        idempotency.retry_in_background(
+            "idempotency_key_release_unanswered_claim",
+            attempt,
+            within_seconds=self.settings.idempotency_lock_timeout_seconds,
+        )
 
     # -- step 1: begin --------------------------------------------------------------------
 
@@ -284,6 +376,7 @@ class PaymentCreation:
         order_id: int | None,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | Replay:
         """Transaction 1: the payment begun, or the stored answer to replay."""
         if order_id is not None:
@@ -292,6 +385,7 @@ class PaymentCreation:
                 order_id=order_id,
                 source=source,
                 idempotency_request=idempotency_request,
+                claimed_at=claimed_at,
             )
             if begun is not None:
                 return begun
@@ -300,6 +394,7 @@ class PaymentCreation:
             order_id=order_id,
             source=source,
             idempotency_request=idempotency_request,
+            claimed_at=claimed_at,
         )
 
     async def _begin_in_one_statement(
@@ -309,6 +404,7 @@ class PaymentCreation:
         order_id: int,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | None:
         """Transaction 1 as one statement (repository.begin_payment: PostgreSQL) for the
         common case: a payable order of the caller, a card they may use, a new (or no)
@@ -323,7 +419,7 @@ class PaymentCreation:
                 single_use=rules.is_single_use(source.stripe_token),
                 idempotency_key=idempotency_request.key if idempotency_request else None,
                 request_hash=idempotency_request.request_hash if idempotency_request else None,
-                now=utcnow(),
+                now=claimed_at,
             )
         except IntegrityError:
             raise await self._second_live_payment(order_id) from None
@@ -341,6 +437,7 @@ class PaymentCreation:
         order_id: int | None,
         source: PaymentSource,
         idempotency_request: IdempotencyRequest | None,
+        claimed_at: datetime,
     ) -> BegunPayment | Replay:
         """Transaction 1, every case: decides and reports what the one statement skips."""
         try:
@@ -360,6 +457,8 @@ class PaymentCreation:
                     user = users_service.CurrentUser(
                         payer.user_id, payer.email, payer.stripe_customer_id
                     )
+                # Off the one-statement path: its refusals (404, 409) are logged with them.
+                logs.bind(user_id=str(user.id), order_id=_str_or_none(order_id))
                 key_id = None
                 if idempotency_request is not None:
                     claim = await idempotency.claim(
@@ -369,6 +468,7 @@ class PaymentCreation:
                         request=idempotency_request,
                         ttl_seconds=self.settings.idempotency_key_ttl_seconds,
                         lock_timeout_seconds=self.settings.idempotency_lock_timeout_seconds,
+                        now=claimed_at,
                     )
                     if claim.kind == "replay":
                         assert claim.response is not None  # a replay has its stored answer
@@ -379,8 +479,10 @@ class PaymentCreation:
                         if previous is not None:
                             return BegunPayment(previous, user, key_id, resumed=True)
                 if payer is None:
-                    raise NotFound("No such order.", pointer="/data/relationships/order")
+                    raise NotFound("No such order.", field="order")
                 if payer.order_state != "pending_payment":
+                    live_id = await repository.live_payment_id(conn, order_id=payer.order_id)
+                    logs.bind(payment_id=_str_or_none(live_id))
                     raise Conflict(
                         f"The order is {payer.order_state}; only pending_payment "
                         "orders can be paid.",
@@ -414,6 +516,8 @@ class PaymentCreation:
         """Why the partial unique index refused a second live payment for this order."""
         async with self.db.connect() as conn:
             state = await repository.live_payment_state(conn, order_id=order_id or 0)
+            live_id = await repository.live_payment_id(conn, order_id=order_id or 0)
+        logs.bind(order_id=_str_or_none(order_id), payment_id=_str_or_none(live_id))
         if state == PaymentState.SUCCEEDED:
             return Conflict(
                 "The order is already paid.", code="order_not_payable", title="Order not payable"
@@ -438,7 +542,7 @@ class PaymentCreation:
                     "No saved card of yours has this stripe_payment_method_id.",
                     code="card_not_found",
                     title="Card not found",
-                    pointer="/data/attributes/stripe_payment_method_id",
+                    field="stripe_payment_method_id",
                 )
             # Saved by another customer (attached to their Stripe Customer), or deleted:
             # answered like an unknown card, so nothing leaks about other customers.
@@ -446,7 +550,7 @@ class PaymentCreation:
                 "This payment method cannot be used.",
                 code="card_not_found",
                 title="Card not found",
-                pointer="/data/attributes/stripe_token",
+                field="stripe_token",
             )
         return rules.what_to_charge(
             payment_method_id=source.saved_payment_method_id or source.stripe_token,
@@ -475,7 +579,7 @@ class PaymentCreation:
                         payment_id=payment.id, intent_id=intent.id
                     )
         except (CardDeclined, StripeRejected) as exc:
-            return refused_by_stripe(exc, intent)
+            return refused_by_stripe(exc, intent, payment_id=payment.id)
         except (StripeUnavailable, TimeoutError) as exc:
             log.warning(
                 "payment %s: Stripe unavailable (%s); left processing",

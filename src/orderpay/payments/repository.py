@@ -149,6 +149,14 @@ async def live_payment_state(conn: AsyncConnection, *, order_id: int) -> str | N
     return (await conn.execute(query)).scalar()
 
 
+async def live_payment_id(conn: AsyncConnection, *, order_id: int) -> int | None:
+    """The order's live payment, if any (for the lines of a request refused because of it)."""
+    query = select(payments.c.id).where(
+        payments.c.order_id == order_id, payments.c.state.in_(LIVE_STATES)
+    )
+    return (await conn.execute(query)).scalar()
+
+
 async def transition(
     conn: AsyncConnection,
     *,

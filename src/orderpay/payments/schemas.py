@@ -10,6 +10,7 @@ import orjson
 from orderpay.api.documents import (
     error_document,
     isoformat,
+    locate,
     parse_id,
     relationship_id,
     resource,
@@ -20,6 +21,9 @@ from orderpay.payments.create import PaymentOutcome, PaymentSource
 from orderpay.payments.states import PaymentRow
 
 ATTRIBUTES = ("stripe_token", "stripe_payment_method_id")
+# The payment's fields that are relationships (documents.pointer_of): a service's error about
+# `field="order"` points at /data/relationships/order, any other field at an attribute.
+RELATIONSHIPS = ("order",)
 TOKEN_PREFIXES = ("pm_", "src_", "tok_", "card_")
 
 
@@ -98,6 +102,8 @@ def render_outcome(outcome: PaymentOutcome) -> StoredResponse:
     if outcome.error is None:
         body = {"data": payment_resource(payment, outcome.client_secret)}
         return StoredResponse(201, orjson.dumps(body), self_link(payment.id))
-    document = error_document(outcome.error)
+    # The error's pointer is part of the answer stored for the Idempotency-Key: added here,
+    # before rendering, so a replay is the same document byte for byte.
+    document = error_document(locate(outcome.error, relationships=RELATIONSHIPS))
     document["meta"] = {"payment": payment_resource(payment)}
     return StoredResponse(outcome.error.status, orjson.dumps(document), None)

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderpay import logs
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database, utcnow
 from orderpay.errors import NotFound
@@ -151,7 +152,7 @@ class PaymentSettlement:
                     intent = await self._cancel(payment, intent)
         except (CardDeclined, StripeRejected) as exc:
             if isinstance(exc, CardDeclined) or (acting and exc.http_status not in (401, 403)):
-                return refused_by_stripe(exc, intent)
+                return refused_by_stripe(exc, intent, payment_id=payment.id)
             log.warning(
                 "payment %s: Stripe refused a read (%s %s); left in doubt",
                 payment.id,
@@ -267,9 +268,12 @@ class PaymentSettlement:
             candidates = await repository.unsettled(conn, updated_before=cutoff)
         counts = {"examined": len(candidates), "settled": 0, "unchanged": 0}
         for payment in candidates:
-            settled = await self.settle(
-                payment, mode="reconcile", abandon_after_seconds=abandon_after_seconds
-            )
+            # Outside a request `logs.bind` does nothing: each payment's lines get their ids
+            # from a context of their own, which ends with it.
+            with logs.request_context(payment_id=str(payment.id), order_id=str(payment.order_id)):
+                settled = await self.settle(
+                    payment, mode="reconcile", abandon_after_seconds=abandon_after_seconds
+                )
             key = settled.state
             counts[key] = counts.get(key, 0) + 1
             counts["settled" if settled.state != payment.state else "unchanged"] += 1
