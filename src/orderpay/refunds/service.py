@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Row
 
+from orderpay import logs
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database, utcnow
 from orderpay.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
@@ -121,6 +122,7 @@ class RefundService:
                 earlier = await repository.by_idempotency_key(conn, idempotency_key_id)
         if row is None or not member:
             raise NotFound("No such payment.", field="payment")
+        logs.bind(user_id=user_id, payment_id=row.id, order_id=row.order_id)
         refund = earlier or await self._reserve(
             payment_id=row.id,
             amount_cents=amount_cents,
@@ -207,6 +209,7 @@ class RefundService:
     async def send(self, refund: Row) -> tuple[Row, Row]:
         """Sends a pending refund to Stripe under its own key (a resend is a replay) and
         records what Stripe answers; a refund no longer pending is returned as it is."""
+        logs.bind(refund_id=refund.id, payment_id=refund.payment_id)
         async with self.db.connect() as conn:
             payment = _existing(await payments_repository.by_id(conn, refund.payment_id), "payment")
         if refund.state != R.PENDING:
