@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -26,3 +27,18 @@ class Card(Base):
 
 # Core's view of each table, typed once for the repositories' statements.
 cards_table = cast(Table, Card.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class CardRecord:
+    """One row of `cards`, as the repository returns it."""
+
+    id: int
+    user_id: int
+    stripe_payment_method_id: str
+    brand: str | None
+    last4: str | None
+    exp_month: int | None
+    exp_year: int | None
+    detached: bool
+    created_at: datetime

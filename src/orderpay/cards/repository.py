@@ -8,33 +8,40 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderpay.cards.models import CardRecord
 from orderpay.cards.models import cards_table as cards
 from orderpay.db import utcnow
 
 
-async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) -> list[Row]:
+def _card(row: Row[Any]) -> CardRecord:
+    return CardRecord(**row._mapping)
+
+
+async def by_payment_method(conn: AsyncConnection, *, payment_method_id: str) -> list[CardRecord]:
     query = select(cards).where(cards.c.stripe_payment_method_id == payment_method_id)
-    return list(await conn.execute(query))
+    return [_card(row) for row in await conn.execute(query)]
 
 
-async def insert_card(conn: AsyncConnection, **values: Any) -> Row:
+async def insert_card(conn: AsyncConnection, **values: Any) -> CardRecord:
     result = await conn.execute(
         insert(cards).values(created_at=utcnow(), detached=False, **values).returning(*cards.c)
     )
-    return result.one()
+    return _card(result.one())
 
 
-async def reattach(conn: AsyncConnection, *, card_id: int, **values: Any) -> Row:
+async def reattach(conn: AsyncConnection, *, card_id: int, **values: Any) -> CardRecord:
     result = await conn.execute(
         update(cards)
         .where(cards.c.id == card_id)
         .values(detached=False, created_at=utcnow(), **values)
         .returning(*cards.c)
     )
-    return result.one()
+    return _card(result.one())
 
 
-async def of_user(conn: AsyncConnection, *, user_id: int, limit: int, offset: int) -> list[Row]:
+async def of_user(
+    conn: AsyncConnection, *, user_id: int, limit: int, offset: int
+) -> list[CardRecord]:
     query = (
         select(cards)
         .where(cards.c.user_id == user_id, cards.c.detached.is_(False))
@@ -42,7 +49,7 @@ async def of_user(conn: AsyncConnection, *, user_id: int, limit: int, offset: in
         .limit(limit)
         .offset(offset)
     )
-    return list(await conn.execute(query))
+    return [_card(row) for row in await conn.execute(query)]
 
 
 async def count_of_user(conn: AsyncConnection, *, user_id: int) -> int:
@@ -54,11 +61,12 @@ async def count_of_user(conn: AsyncConnection, *, user_id: int) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def live_by_id(conn: AsyncConnection, *, card_id: int, user_id: int) -> Row | None:
+async def live_by_id(conn: AsyncConnection, *, card_id: int, user_id: int) -> CardRecord | None:
     query = select(cards).where(
         cards.c.id == card_id, cards.c.user_id == user_id, cards.c.detached.is_(False)
     )
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _card(row)
 
 
 async def mark_detached(conn: AsyncConnection, *, card_id: int) -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from orderpay.api.documents import isoformat, resource
+from orderpay.cards.models import CardRecord
 from orderpay.errors import Unprocessable
 
 # What Stripe.js gives: a PaymentMethod, card token or Source id (Stripe's ids are ASCII
@@ -32,7 +31,7 @@ def parse_save(document: dict[str, Any]) -> str:
     return token
 
 
-def card_resource(card: Row) -> dict[str, Any]:
+def card_resource(card: CardRecord) -> dict[str, Any]:
     return {
         "type": "cards",
         "id": str(card.id),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from orderpay.cards import repository
+from orderpay.cards.models import CardRecord
 from orderpay.db import Database
 from orderpay.errors import NotFound, Unprocessable
 from orderpay.settings import Settings
@@ -40,7 +40,7 @@ class CardService:
         self.gateway = gateway
         self.settings = settings
 
-    async def save(self, *, user: CurrentUser, stripe_token: str) -> tuple[Row, bool]:
+    async def save(self, *, user: CurrentUser, stripe_token: str) -> tuple[CardRecord, bool]:
         """(card, created). Saving the same PaymentMethod again returns the saved card."""
         async with self.db.connect() as conn:
             existing = await repository.by_payment_method(conn, payment_method_id=stripe_token)
@@ -97,7 +97,9 @@ class CardService:
                 )
             return next(r for r in rows if r.user_id == user.id), False
 
-    async def list(self, *, user: CurrentUser, limit: int, offset: int) -> tuple[int, list[Row]]:
+    async def list(
+        self, *, user: CurrentUser, limit: int, offset: int
+    ) -> tuple[int, list[CardRecord]]:
         async with self.db.connect() as conn:
             total = await repository.count_of_user(conn, user_id=user.id)
             rows = await repository.of_user(conn, user_id=user.id, limit=limit, offset=offset)

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Row
 
 from orderpay.businesses import repository as businesses_repository
 from orderpay.cards import repository as cards_repository
+from orderpay.cards.models import CardRecord
 from orderpay.db import Database
 from orderpay.errors import NotFound, ServiceUnavailable
 from orderpay.orders import repository as orders_repository
@@ -54,7 +55,7 @@ class CheckoutPage:
     order: Row
     elements: list[Row]
     business: Row
-    cards: list[Row]
+    cards: list[CardRecord]
     # The newest payment, if it is still settling or succeeded (what the page shows).
     payment: Row | None
 
