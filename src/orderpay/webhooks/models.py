@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
@@ -23,3 +24,14 @@ class StripeEvent(Base):
 
 # Core's view of each table, typed once for the repositories' statements.
 stripe_events_table = cast(Table, StripeEvent.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class StripeEventRecord:
+    """One row of `stripe_events`, as the repository returns it."""
+
+    id: str
+    type: str
+    payload: str
+    received_at: datetime
+    processed_at: datetime | None

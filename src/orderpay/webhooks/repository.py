@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import dialect_insert, utcnow
+from orderpay.webhooks.models import StripeEventRecord
 from orderpay.webhooks.models import stripe_events_table as events
+
+
+def _event(row: Row[Any]) -> StripeEventRecord:
+    return StripeEventRecord(**row._mapping)
 
 
 async def store(conn: AsyncConnection, *, event_id: str, type: str, payload: str) -> bool:
@@ -24,8 +30,9 @@ async def store(conn: AsyncConnection, *, event_id: str, type: str, payload: str
     return result.scalar() is not None
 
 
-async def by_id(conn: AsyncConnection, event_id: str) -> Row | None:
-    return (await conn.execute(select(events).where(events.c.id == event_id))).first()
+async def by_id(conn: AsyncConnection, event_id: str) -> StripeEventRecord | None:
+    row = (await conn.execute(select(events).where(events.c.id == event_id))).first()
+    return None if row is None else _event(row)
 
 
 async def mark_processed(conn: AsyncConnection, *, event_id: str) -> bool:
@@ -38,9 +45,9 @@ async def mark_processed(conn: AsyncConnection, *, event_id: str) -> bool:
     return result.scalar() is not None
 
 
-async def unprocessed(conn: AsyncConnection) -> list[Row]:
+async def unprocessed(conn: AsyncConnection) -> list[StripeEventRecord]:
     query = select(events).where(events.c.processed_at.is_(None)).order_by(events.c.received_at)
-    return list(await conn.execute(query))
+    return [_event(row) for row in await conn.execute(query)]
 
 
 async def purge_received_before(conn: AsyncConnection, cutoff: datetime) -> tuple[int, int]:
