@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import cast
@@ -45,3 +46,18 @@ class Refund(Base):
 
 # Core's view of each table, typed once for the repositories' statements.
 refunds_table = cast(Table, Refund.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """One row of `refunds`, as the repository returns it."""
+
+    id: int
+    payment_id: int
+    state: RefundState
+    amount_cents: int
+    reason: str | None
+    stripe_refund_id: str | None
+    idempotency_key_id: int | None
+    created_at: datetime
+    updated_at: datetime

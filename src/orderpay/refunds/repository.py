@@ -11,11 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
 from orderpay.payments.models import payments_table as payments
-from orderpay.refunds.models import RefundState
+from orderpay.refunds.models import RefundRecord, RefundState
 from orderpay.refunds.models import refunds_table as refunds
 
 
-async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row | None:
+def _refund(row: Row[Any]) -> RefundRecord:
+    return RefundRecord(**{**row._mapping, "state": RefundState(row.state)})
+
+
+async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row[Any] | None:
     """The payment, its row locked until the transaction ends (PostgreSQL; SQLite's
     transactions are serialized by BEGIN IMMEDIATE): every change to its refunds and to its
     refunded amount happens under this lock, so concurrent refunds add up."""
@@ -33,7 +37,7 @@ async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> i
     return total_cents
 
 
-async def unreserved(conn: AsyncConnection, payment: Row) -> int:
+async def unreserved(conn: AsyncConnection, payment: Row[Any]) -> int:
     """What of the payment is neither refunded nor reserved by a pending refund: what may
     still be refunded."""
     amount_cents: int = payment.amount_cents
@@ -41,21 +45,21 @@ async def unreserved(conn: AsyncConnection, payment: Row) -> int:
     return amount_cents - refunded_cents - await total(conn, payment.id, RefundState.PENDING)
 
 
-async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[Row]:
+async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[RefundRecord]:
     query = (
         select(refunds)
         .where(refunds.c.payment_id == payment_id, refunds.c.state == RefundState.PENDING)
         .order_by(refunds.c.id)
     )
-    return list(await conn.execute(query))
+    return [_refund(row) for row in await conn.execute(query)]
 
 
-async def insert_refund(conn: AsyncConnection, **values: Any) -> Row:
+async def insert_refund(conn: AsyncConnection, **values: Any) -> RefundRecord:
     now = utcnow()
     result = await conn.execute(
         insert(refunds).values(created_at=now, updated_at=now, **values).returning(*refunds.c)
     )
-    return result.one()
+    return _refund(result.one())
 
 
 async def transition(
@@ -65,7 +69,7 @@ async def transition(
     to_state: RefundState,
     from_states: tuple[RefundState, ...],
     stripe_refund_id: str | None,
-) -> Row | None:
+) -> RefundRecord | None:
     """Compare-and-set: moves the refund only from one of `from_states`."""
     values: dict[str, Any] = {"state": to_state, "updated_at": utcnow()}
     if stripe_refund_id is not None:
@@ -76,12 +80,13 @@ async def transition(
         .values(**values)
         .returning(*refunds.c)
     )
-    return result.first()
+    row = result.first()
+    return None if row is None else _refund(row)
 
 
 async def set_refunded(
     conn: AsyncConnection, *, payment_id: int, refunded_cents: int, state: str
-) -> Row:
+) -> Row[Any]:
     result = await conn.execute(
         update(payments)
         .where(payments.c.id == payment_id)
@@ -91,24 +96,28 @@ async def set_refunded(
     return result.one()
 
 
-async def by_id(conn: AsyncConnection, refund_id: int) -> Row | None:
-    return (await conn.execute(select(refunds).where(refunds.c.id == refund_id))).first()
+async def by_id(conn: AsyncConnection, refund_id: int) -> RefundRecord | None:
+    query = select(refunds).where(refunds.c.id == refund_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else _refund(row)
 
 
-async def by_stripe_id(conn: AsyncConnection, stripe_refund_id: str) -> Row | None:
+async def by_stripe_id(conn: AsyncConnection, stripe_refund_id: str) -> RefundRecord | None:
     query = select(refunds).where(refunds.c.stripe_refund_id == stripe_refund_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _refund(row)
 
 
-async def by_idempotency_key(conn: AsyncConnection, key_id: int) -> Row | None:
+async def by_idempotency_key(conn: AsyncConnection, key_id: int) -> RefundRecord | None:
     query = select(refunds).where(refunds.c.idempotency_key_id == key_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else _refund(row)
 
 
-async def pending_older_than(conn: AsyncConnection, cutoff: datetime) -> list[Row]:
+async def pending_older_than(conn: AsyncConnection, cutoff: datetime) -> list[RefundRecord]:
     query = (
         select(refunds)
         .where(refunds.c.state == RefundState.PENDING, refunds.c.updated_at < cutoff)
         .order_by(refunds.c.id)
     )
-    return list(await conn.execute(query))
+    return [_refund(row) for row in await conn.execute(query)]

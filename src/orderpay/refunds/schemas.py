@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from orderpay.api.documents import integer, isoformat, parse_id, relationship_id, resource
 from orderpay.errors import Unprocessable
 from orderpay.money import MAX_CHARGE_CENTS
+from orderpay.refunds.models import RefundRecord
 from orderpay.refunds.service import REASONS
 
 # The fields of a refund that are relationships (api/documents.py, fields_as_pointers).
@@ -48,7 +47,7 @@ def parse_create(document: dict[str, Any]) -> RefundRequest:
     return RefundRequest(parse_id(payment_id), amount, reason)
 
 
-def refund_resource(refund: Row) -> dict[str, Any]:
+def refund_resource(refund: RefundRecord) -> dict[str, Any]:
     return {
         "type": "refunds",
         "id": str(refund.id),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Row
 
@@ -28,7 +29,7 @@ from orderpay.payments import repository as payments_repository
 from orderpay.payments.models import PaymentState
 from orderpay.payments.states import state_after_refunds
 from orderpay.refunds import repository
-from orderpay.refunds.models import RefundState
+from orderpay.refunds.models import RefundRecord, RefundState
 from orderpay.settings import Settings
 from orderpay.stripe_errors import StripeErrorAnswers, stripe_error_to_http
 from orderpay.stripe_gateway import (
@@ -87,7 +88,10 @@ SEND_FAILURES = StripeErrorAnswers(
 )
 
 
-def _existing(row: Row | None, what: str) -> Row:
+_Found = TypeVar("_Found")
+
+
+def _existing(row: _Found | None, what: str) -> _Found:
     """A row the schema guarantees (a refund's payment, a refund this service just read):
     its absence is a bug, not an answer."""
     if row is None:
@@ -109,7 +113,7 @@ class RefundService:
         amount_cents: int | None,
         reason: str | None,
         idempotency_key_id: int | None = None,
-    ) -> tuple[Row, Row]:
+    ) -> tuple[RefundRecord, Row[Any]]:
         """A member of the order's business refunds (part of) a payment. With an
         Idempotency-Key, a retry finishes the refund the key reserved, never a second one."""
         async with self.db.connect() as conn:
@@ -171,7 +175,7 @@ class RefundService:
         amount_cents: int | None,
         reason: str | None,
         idempotency_key_id: int | None,
-    ) -> Row:
+    ) -> RefundRecord:
         async with self.db.transaction() as conn:
             payment = _existing(await repository.lock_payment(conn, payment_id), "payment")
             # A fully refunded payment has a balance of 0: asking for more is
@@ -206,7 +210,7 @@ class RefundService:
                 idempotency_key_id=idempotency_key_id,
             )
 
-    async def send(self, refund: Row) -> tuple[Row, Row]:
+    async def send(self, refund: RefundRecord) -> tuple[RefundRecord, Row[Any]]:
         """Sends a pending refund to Stripe under its own key (a resend is a replay) and
         records what Stripe answers; a refund no longer pending is returned as it is."""
         logs.bind(refund_id=refund.id, payment_id=refund.payment_id)
@@ -260,7 +264,7 @@ class RefundService:
         state: RefundState,
         stripe_refund_id: str | None,
         from_states: tuple[RefundState, ...] | None = None,
-    ) -> tuple[Row, Row]:
+    ) -> tuple[RefundRecord, Row[Any]]:
         """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
         amount and state from its succeeded refunds, all under the payment's row lock."""
         async with self.db.transaction() as conn:
@@ -317,7 +321,7 @@ class RefundService:
         await self._record(refund_id=refund.id, state=state, stripe_refund_id=stripe_refund.id)
         return True
 
-    async def refresh_from_stripe(self, payment: Row) -> None:
+    async def refresh_from_stripe(self, payment: Row[Any]) -> None:
         """Records every refund of the payment's PaymentIntent as Stripe holds it now."""
         async with asyncio.timeout(self.settings.stripe_deadline_seconds):
             stripe_refunds = await self.gateway.refunds_of(payment.stripe_payment_intent_id)
