@@ -32,6 +32,7 @@ from orderpay.db import Database
 from orderpay.errors import NotFound, ServiceUnavailable
 from orderpay.orders import repository as orders_repository
 from orderpay.orders import service as orders_service
+from orderpay.orders.models import OrderElementRecord, OrderRecord
 from orderpay.settings import Settings
 from orderpay.users import repository as users_repository
 
@@ -52,8 +53,8 @@ class Claims:
 
 @dataclass(frozen=True)
 class CheckoutPage:
-    order: Row
-    elements: list[Row]
+    order: OrderRecord
+    elements: list[OrderElementRecord]
     business: Row
     cards: list[CardRecord]
     # The newest payment, if it is still settling or succeeded (what the page shows).

@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, cast, get_args
 
@@ -57,3 +58,35 @@ class OrderElement(Base):
 # Core's view of each table, typed once for the repositories' statements.
 orders_table = cast(Table, Order.__table__)
 order_elements_table = cast(Table, OrderElement.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    """One row of `orders`, as the repository returns it."""
+
+    id: int
+    customer_id: int
+    business_id: int
+    state: OrderState
+    currency: str
+    subtotal_cents: int
+    shipping_cost_cents: int
+    total_cents: int
+    notes: str | None
+    reject_reason: RejectReason | None
+    other_rejection_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderElementRecord:
+    """One row of `order_elements`, as the repository returns it."""
+
+    id: int
+    order_id: int
+    product_id: int
+    name: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int

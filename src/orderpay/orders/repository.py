@@ -10,33 +10,42 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.repository import member_business_ids
 from orderpay.db import utcnow
-from orderpay.orders.models import OrderState
+from orderpay.orders.models import OrderElementRecord, OrderRecord, OrderState
 from orderpay.orders.models import order_elements_table as elements
 from orderpay.orders.models import orders_table as orders
 
 
+def _order(row: Row[Any]) -> OrderRecord:
+    return OrderRecord(**row._mapping)
+
+
 async def insert_order(
     conn: AsyncConnection, *, element_rows: list[dict[str, Any]], **values: Any
-) -> Row:
+) -> OrderRecord:
     now = utcnow()
-    order = (
-        await conn.execute(
-            insert(orders).values(created_at=now, updated_at=now, **values).returning(*orders.c)
-        )
-    ).one()
+    order = _order(
+        (
+            await conn.execute(
+                insert(orders).values(created_at=now, updated_at=now, **values).returning(*orders.c)
+            )
+        ).one()
+    )
     await conn.execute(insert(elements), [{"order_id": order.id, **e} for e in element_rows])
     return order
 
 
-async def by_id(conn: AsyncConnection, order_id: int) -> Row | None:
-    return (await conn.execute(select(orders).where(orders.c.id == order_id))).first()
+async def by_id(conn: AsyncConnection, order_id: int) -> OrderRecord | None:
+    row = (await conn.execute(select(orders).where(orders.c.id == order_id))).first()
+    return None if row is None else _order(row)
 
 
-async def elements_of(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[Row]]:
-    result: dict[int, list[Row]] = {order_id: [] for order_id in order_ids}
+async def elements_of(
+    conn: AsyncConnection, order_ids: list[int]
+) -> dict[int, list[OrderElementRecord]]:
+    result: dict[int, list[OrderElementRecord]] = {order_id: [] for order_id in order_ids}
     query = select(elements).where(elements.c.order_id.in_(order_ids)).order_by(elements.c.id)
     for row in await conn.execute(query):
-        result[row.order_id].append(row)
+        result[row.order_id].append(OrderElementRecord(**row._mapping))
     return result
 
 
@@ -46,7 +55,9 @@ def _visible_to(user_id: int) -> ColumnElement[bool]:
     )
 
 
-async def visible(conn: AsyncConnection, *, user_id: int, limit: int, offset: int) -> list[Row]:
+async def visible(
+    conn: AsyncConnection, *, user_id: int, limit: int, offset: int
+) -> list[OrderRecord]:
     query = (
         select(orders)
         .where(_visible_to(user_id))
@@ -54,7 +65,7 @@ async def visible(conn: AsyncConnection, *, user_id: int, limit: int, offset: in
         .limit(limit)
         .offset(offset)
     )
-    return list(await conn.execute(query))
+    return [_order(row) for row in await conn.execute(query)]
 
 
 async def count_visible(conn: AsyncConnection, *, user_id: int) -> int:
@@ -69,7 +80,7 @@ async def mark_rejected(
     from_states: tuple[OrderState, ...],
     reject_reason: str,  # orders/schemas checks it is a RejectReason
     other_rejection_reason: str | None,
-) -> Row | None:
+) -> OrderRecord | None:
     result = await conn.execute(
         update(orders)
         .where(orders.c.id == order_id, orders.c.state.in_(from_states))
@@ -81,4 +92,5 @@ async def mark_rejected(
         )
         .returning(*orders.c)
     )
-    return result.first()
+    row = result.first()
+    return None if row is None else _order(row)

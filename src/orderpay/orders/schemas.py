@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Row
-
 from orderpay.api.documents import (
     integer,
     isoformat,
@@ -15,7 +13,7 @@ from orderpay.api.documents import (
     resource,
 )
 from orderpay.errors import Conflict, Unprocessable
-from orderpay.orders.models import REJECT_REASONS
+from orderpay.orders.models import REJECT_REASONS, OrderElementRecord, OrderRecord
 from orderpay.orders.service import NewOrder, OrderLine
 
 MAX_SHIPPING_CENTS = 1_000_000
@@ -121,7 +119,7 @@ def parse_reject(document: dict[str, Any], order_id: str) -> tuple[str, str | No
     return reason, other
 
 
-def order_resource(order: Row, elements: list[Row]) -> dict[str, Any]:
+def order_resource(order: OrderRecord, elements: list[OrderElementRecord]) -> dict[str, Any]:
     return {
         "type": "orders",
         "id": str(order.id),

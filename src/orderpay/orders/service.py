@@ -13,6 +13,7 @@ from orderpay.db import Database
 from orderpay.errors import Conflict, NotFound, OrderpayError, Unprocessable
 from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders import repository
+from orderpay.orders.models import OrderElementRecord, OrderRecord
 from orderpay.payments import repository as payments_repository
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
@@ -36,7 +37,9 @@ class Forbidden(OrderpayError):
     status, code, title = 403, "forbidden", "Not allowed"
 
 
-async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tuple[Row, list[Row]]:
+async def create_order(
+    db: Database, *, customer_id: int, new: NewOrder
+) -> tuple[OrderRecord, list[OrderElementRecord]]:
     async with db.transaction() as conn:
         business = None
         if new.business_id is not None:
@@ -97,7 +100,7 @@ async def create_order(db: Database, *, customer_id: int, new: NewOrder) -> tupl
 
 async def _visible_order(
     conn: AsyncConnection, *, user_id: int, order_id: int | None
-) -> tuple[Row, bool]:
+) -> tuple[OrderRecord, bool]:
     """(order, caller is a member of its business); 404 when the caller may not see it."""
     order = await repository.by_id(conn, order_id) if order_id is not None else None
     if order is None:
@@ -110,7 +113,9 @@ async def _visible_order(
     return order, member
 
 
-async def get_order(db: Database, *, user_id: int, order_id: int | None) -> tuple[Row, list[Row]]:
+async def get_order(
+    db: Database, *, user_id: int, order_id: int | None
+) -> tuple[OrderRecord, list[OrderElementRecord]]:
     async with db.connect() as conn:
         order, _ = await _visible_order(conn, user_id=user_id, order_id=order_id)
         elements = (await repository.elements_of(conn, [order.id]))[order.id]
@@ -119,7 +124,7 @@ async def get_order(db: Database, *, user_id: int, order_id: int | None) -> tupl
 
 async def list_orders(
     db: Database, *, user_id: int, limit: int, offset: int
-) -> tuple[int, list[tuple[Row, list[Row]]]]:
+) -> tuple[int, list[tuple[OrderRecord, list[OrderElementRecord]]]]:
     async with db.connect() as conn:
         total = await repository.count_visible(conn, user_id=user_id)
         rows = await repository.visible(conn, user_id=user_id, limit=limit, offset=offset)
@@ -147,7 +152,7 @@ async def reject_order(
     order_id: int | None,
     reject_reason: str,
     other_rejection_reason: str | None,
-) -> tuple[Row, list[Row]]:
+) -> tuple[OrderRecord, list[OrderElementRecord]]:
     """A member of the business rejects the order; a paid order is refunded in full first,
     so an order is never `rejected` while we still hold the customer's money."""
     async with db.connect() as conn:
