@@ -1,10 +1,10 @@
 """All SQL of the businesses domain (businesses, their members and products)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, exists, insert, select
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses.models import business_members_table as members
@@ -27,6 +27,29 @@ class NewProduct:
     id: int
     name: str
     price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessRecord:
+    """One row of `businesses`."""
+
+    id: int
+    name: str
+    currency: str
+    stripe_account_id: str | None
+    commission_bps: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRecord:
+    """One row of `products`."""
+
+    id: int
+    business_id: int
+    name: str
+    price_cents: int
+    created_at: datetime
 
 
 async def insert_business(
@@ -52,8 +75,10 @@ async def insert_business(
     return NewBusiness(business_id, name, currency, stripe_account_id, commission_bps)
 
 
-async def by_id(conn: AsyncConnection, business_id: int) -> Row | None:
-    return (await conn.execute(select(businesses).where(businesses.c.id == business_id))).first()
+async def by_id(conn: AsyncConnection, business_id: int) -> BusinessRecord | None:
+    query = select(businesses).where(businesses.c.id == business_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else BusinessRecord(**row._mapping)
 
 
 async def insert_member(conn: AsyncConnection, *, business_id: int, user_id: int) -> None:
@@ -84,6 +109,6 @@ async def insert_product(
     return NewProduct(product_id, name, price_cents)
 
 
-async def products_by_ids(conn: AsyncConnection, ids: list[int]) -> dict[int, Row]:
+async def products_by_ids(conn: AsyncConnection, ids: list[int]) -> dict[int, ProductRecord]:
     result = await conn.execute(select(products).where(products.c.id.in_(ids)))
-    return {row.id: row for row in result}
+    return {row.id: ProductRecord(**row._mapping) for row in result}

@@ -26,6 +26,7 @@ from urllib.parse import quote
 from sqlalchemy.engine import Row
 
 from orderpay.businesses import repository as businesses_repository
+from orderpay.businesses.repository import BusinessRecord
 from orderpay.cards import repository as cards_repository
 from orderpay.cards.models import CardRecord
 from orderpay.db import Database
@@ -35,6 +36,7 @@ from orderpay.orders import service as orders_service
 from orderpay.orders.models import OrderElementRecord, OrderRecord
 from orderpay.settings import Settings
 from orderpay.users import repository as users_repository
+from orderpay.users.models import UserRecord
 
 LINK = "link"
 SESSION = "session"
@@ -55,7 +57,7 @@ class Claims:
 class CheckoutPage:
     order: OrderRecord
     elements: list[OrderElementRecord]
-    business: Row
+    business: BusinessRecord
     cards: list[CardRecord]
     # The newest payment, if it is still settling or succeeded (what the page shows).
     payment: Row | None
@@ -97,7 +99,7 @@ class CheckoutService:
         signature = _signature(self.settings.checkout_secret, purpose, claims, token_hash)
         return f"{order_id}.{user_id}.{expires}.{signature}"
 
-    async def _verify(self, purpose: str, value: str | None) -> tuple[Claims, Row] | None:
+    async def _verify(self, purpose: str, value: str | None) -> tuple[Claims, UserRecord] | None:
         """(claims, customer) if `value` is a live, untampered value of this purpose."""
         self._require_configured()
         claims = parse(value)

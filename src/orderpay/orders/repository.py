@@ -23,13 +23,10 @@ async def insert_order(
     conn: AsyncConnection, *, element_rows: list[dict[str, Any]], **values: Any
 ) -> OrderRecord:
     now = utcnow()
-    order = _order(
-        (
-            await conn.execute(
-                insert(orders).values(created_at=now, updated_at=now, **values).returning(*orders.c)
-            )
-        ).one()
+    inserted = await conn.execute(
+        insert(orders).values(created_at=now, updated_at=now, **values).returning(*orders.c)
     )
+    order = _order(inserted.one())
     await conn.execute(insert(elements), [{"order_id": order.id, **e} for e in element_rows])
     return order
 

@@ -4,6 +4,7 @@ seen by their customer and the business's members, rejected (and refunded) by a 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,7 +50,7 @@ async def create_order(
         products = await businesses_repository.products_by_ids(
             conn, sorted({line.product_id for line in new.lines})
         )
-        element_rows = []
+        element_rows: list[dict[str, Any]] = []
         # A line's place in `lines` is its element's in the request (an error names it).
         for index, line in enumerate(new.lines):
             product = products.get(line.product_id)

@@ -28,5 +28,16 @@ class CurrentUser:
     stripe_customer_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """One row of `users`, as the repository returns it (the token's hash, never a token)."""
+
+    id: int
+    email: str
+    token_hash: str
+    stripe_customer_id: str | None
+    created_at: datetime
+
+
 # Core's view of each table, typed once for the repositories' statements.
 users_table = cast(Table, User.__table__)

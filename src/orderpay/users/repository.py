@@ -1,11 +1,10 @@
 """All SQL of the users domain."""
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
-from orderpay.users.models import CurrentUser
+from orderpay.users.models import CurrentUser, UserRecord
 from orderpay.users.models import users_table as users
 
 
@@ -19,9 +18,10 @@ async def by_token_hash(conn: AsyncConnection, token_hash: str) -> CurrentUser |
     return None if row is None else CurrentUser(row.id, row.email, row.stripe_customer_id)
 
 
-async def by_id(conn: AsyncConnection, user_id: int) -> Row | None:
+async def by_id(conn: AsyncConnection, user_id: int) -> UserRecord | None:
     result = await conn.execute(select(users).where(users.c.id == user_id))
-    return result.first()
+    row = result.first()
+    return None if row is None else UserRecord(**row._mapping)
 
 
 async def insert_user(conn: AsyncConnection, *, email: str, token_hash: str) -> int:
