@@ -21,10 +21,10 @@ REFERENCE_SQL chooses how the two transactions are written:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import orjson
 from fastapi import FastAPI, Header
@@ -38,7 +38,7 @@ from orderpay.businesses.models import Business
 from orderpay.idempotency.models import IdempotencyKey
 from orderpay.orders.models import Order
 from orderpay.payments import repository
-from orderpay.payments.models import Payment
+from orderpay.payments.models import Payment, PaymentState
 from orderpay.users.models import User
 
 users, orders, businesses = User.__table__, Order.__table__, Business.__table__
@@ -261,8 +261,8 @@ async def _one_statement_each(
         "failure_message": None,
         "intent_to_cancel": False,
     }
-    recorded = {**payment._mapping, **fields, "state": "succeeded", "updated_at": now}
-    document = _document(SimpleNamespace(**recorded), order_id)
+    recorded = dataclasses.replace(payment, **fields, state=PaymentState.SUCCEEDED, updated_at=now)
+    document = _document(recorded, order_id)
     async with autocommit.connect() as conn:
         await repository.record_outcome_on(
             conn,

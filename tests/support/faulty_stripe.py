@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from orderpay.orders.models import Order
-from orderpay.payments.models import Payment
+from orderpay.payments.models import Payment, PaymentRecord, payment_record
 from orderpay.settings import Settings
 from tests.conftest import STRIPE_KEY, Api, Customer, make_settings, running_api
 from tests.support import money
@@ -54,13 +54,13 @@ async def reconcile(api: Api) -> dict[str, int]:
     return counts
 
 
-async def payment_rows(api: Api, order_id: str) -> list[Row[Any]]:
+async def payment_rows(api: Api, order_id: str) -> list[PaymentRecord]:
     table = Payment.__table__
     async with api.db.connect() as conn:
         rows = await conn.execute(
             select(table).where(table.c.order_id == int(order_id)).order_by(table.c.id)
         )
-        return list(rows)
+        return [payment_record(row) for row in rows]
 
 
 async def order_state(api: Api, order_id: str) -> str:

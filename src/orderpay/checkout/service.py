@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from sqlalchemy.engine import Row
-
 from orderpay.businesses import repository as businesses_repository
 from orderpay.businesses.repository import BusinessRecord
 from orderpay.cards import repository as cards_repository
@@ -34,6 +32,7 @@ from orderpay.errors import NotFound, ServiceUnavailable
 from orderpay.orders import repository as orders_repository
 from orderpay.orders import service as orders_service
 from orderpay.orders.models import OrderElementRecord, OrderRecord
+from orderpay.payments.models import PaymentRecord
 from orderpay.settings import Settings
 from orderpay.users import repository as users_repository
 from orderpay.users.models import UserRecord
@@ -60,7 +59,7 @@ class CheckoutPage:
     business: BusinessRecord
     cards: list[CardRecord]
     # The newest payment, if it is still settling or succeeded (what the page shows).
-    payment: Row | None
+    payment: PaymentRecord | None
 
 
 def _signature(secret: str, purpose: str, claims: tuple[int, int, int], token_hash: str) -> str:

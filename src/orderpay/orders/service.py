@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.businesses import repository as businesses_repository
@@ -16,6 +15,7 @@ from orderpay.money import MAX_CHARGE_CENTS
 from orderpay.orders import repository
 from orderpay.orders.models import OrderElementRecord, OrderRecord
 from orderpay.payments import repository as payments_repository
+from orderpay.payments.models import PaymentRecord
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
 
@@ -135,7 +135,7 @@ async def list_orders(
 
 async def order_payments(
     db: Database, *, user_id: int, order_id: int | None, limit: int, offset: int
-) -> tuple[int, list[Row]]:
+) -> tuple[int, list[PaymentRecord]]:
     async with db.connect() as conn:
         order, _ = await _visible_order(conn, user_id=user_id, order_id=order_id)
         total = await payments_repository.count_for_order(conn, order_id=order.id)

@@ -16,7 +16,8 @@ import logging
 from orderpay.db import Database
 from orderpay.errors import ServiceUnavailable, Unprocessable
 from orderpay.payments import repository
-from orderpay.payments.states import PaymentRow, record_intent
+from orderpay.payments.models import PaymentRecord
+from orderpay.payments.states import record_intent
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
@@ -50,7 +51,7 @@ class ChargeAccounting:
         self.settings = settings
         self.refunds = RefundService(db=db, gateway=gateway, settings=settings)
 
-    async def follow_up(self, payment: PaymentRow) -> PaymentRow:
+    async def follow_up(self, payment: PaymentRecord) -> PaymentRecord:
         """Does what the payment's recorded end calls for; never raises for Stripe's sake
         (what Stripe does not answer now, reconcile finishes)."""
         if payment.intent_to_cancel:
@@ -64,7 +65,7 @@ class ChargeAccounting:
                 )
         return payment
 
-    async def cancel_intent(self, payment: PaymentRow) -> PaymentRow:
+    async def cancel_intent(self, payment: PaymentRecord) -> PaymentRecord:
         """Cancels the PaymentIntent of a payment recorded failed. A refused cancel means it
         moved on meanwhile (canceled already, or confirmed: a late charge): what it is now is
         recorded instead."""

@@ -24,10 +24,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from orderpay import logs
@@ -44,13 +43,12 @@ from orderpay.idempotency.service import IdempotencyRequest, StoredResponse
 from orderpay.metrics import PAYMENTS
 from orderpay.payments import repository, rules
 from orderpay.payments.accounting import ChargeAccounting
-from orderpay.payments.models import PaymentState
+from orderpay.payments.models import PaymentRecord, PaymentState
+from orderpay.payments.repository import PayerAndOrder
 from orderpay.payments.states import (
     ALLOWED_FROM,
     STRIPE_FAILED,
     UNSETTLED,
-    PaymentRow,
-    RecordedPayment,
     StripeFailure,
     StripeResult,
     intent_fields,
@@ -89,7 +87,7 @@ class PaymentSource:
 class PaymentOutcome:
     """The payment as recorded and how the client is answered: `error` is None for a 201."""
 
-    payment: PaymentRow
+    payment: PaymentRecord
     client_secret: str | None = None
     error: OrderpayError | None = None
 
@@ -112,7 +110,7 @@ class BegunPayment:
     """Transaction 1's result: the payment `processing` (or, `resumed`, the one an earlier
     request with the same Idempotency-Key began), who pays and the claimed key."""
 
-    payment: Row[Any]
+    payment: PaymentRecord
     payer: users_service.CurrentUser
     key_id: int | None
     resumed: bool
@@ -170,7 +168,7 @@ def refused_by_stripe(
     )
 
 
-def outcome_of(payment: PaymentRow, result: StripeResult, settings: Settings) -> PaymentOutcome:
+def outcome_of(payment: PaymentRecord, result: StripeResult, settings: Settings) -> PaymentOutcome:
     """How the client is answered, from the payment as recorded (which a webhook may have
     settled meanwhile) and from what Stripe told this request."""
     state = payment.state
@@ -212,7 +210,7 @@ def _payment_id_of(stored: StoredResponse) -> str | None:
     return payment_id if isinstance(payment_id, str) else None
 
 
-async def create_intent(gateway: StripeGateway, payment: PaymentRow) -> IntentSnapshot:
+async def create_intent(gateway: StripeGateway, payment: PaymentRecord) -> IntentSnapshot:
     """The payment's PaymentIntent, created unconfirmed. Same parameters and key every time
     for a given payment, so a repeat is a replay (settle.py relies on it)."""
     # Callers create only once the payment has its payment method (a single-use token is
@@ -307,7 +305,7 @@ class PaymentCreation:
 
     def _record_later(
         self,
-        payment: Row[Any],
+        payment: PaymentRecord,
         result: StripeResult | None,
         key_id: int | None,
         render: Renderer,
@@ -529,7 +527,9 @@ class PaymentCreation:
         )
 
     @staticmethod
-    def _payment_method(payer: Row[Any], source: PaymentSource) -> tuple[str | None, str | None]:
+    def _payment_method(
+        payer: PayerAndOrder, source: PaymentSource
+    ) -> tuple[str | None, str | None]:
         """(payment method to charge, Stripe customer), enforcing that nobody pays with a
         card saved by someone else. `payer` says whether the payment method is one of the
         caller's live saved cards (`card_mine`) and whether it is a card of someone else or
@@ -563,7 +563,7 @@ class PaymentCreation:
     # -- step 2: charge -------------------------------------------------------------------
 
     async def _charge(
-        self, payment: Row[Any], *, payer: users_service.CurrentUser, token: str | None
+        self, payment: PaymentRecord, *, payer: users_service.CurrentUser, token: str | None
     ) -> StripeResult:
         """Step 2: Stripe, within the deadline. Never raises for Stripe's sake."""
         intent = None
@@ -590,8 +590,8 @@ class PaymentCreation:
         return StripeResult(intent=intent)
 
     async def _attach_token(
-        self, payment: Row[Any], *, payer: users_service.CurrentUser, token: str
-    ) -> Row[Any]:
+        self, payment: PaymentRecord, *, payer: users_service.CurrentUser, token: str
+    ) -> PaymentRecord:
         """A single-use `tok_…` is attached to the customer as a card (`card_…`), which the
         PaymentIntent then charges; the token itself is never stored."""
         customer_id = await users_service.ensure_stripe_customer(self.db, self.gateway, user=payer)
@@ -614,7 +614,7 @@ class PaymentCreation:
     # -- step 3: record the outcome and answer ---------------------------------------------
 
     async def _record_outcome_in_one_statement(
-        self, payment: Row[Any], result: StripeResult, key_id: int | None, render: Renderer
+        self, payment: PaymentRecord, result: StripeResult, key_id: int | None, render: Renderer
     ) -> StoredResponse | None:
         """Transaction 2 as one statement (repository.record_outcome: PostgreSQL) when
         Stripe answered with a PaymentIntent, the common case: the same compare-and-set,
@@ -629,7 +629,7 @@ class PaymentCreation:
         if ALLOWED_FROM[state] != UNSETTLED or state == PaymentState.PROCESSING:
             return None  # the general path decides (and keeps the key open if processing)
         now = utcnow()
-        recorded = RecordedPayment(
+        recorded = PaymentRecord(
             id=payment.id,
             order_id=payment.order_id,
             user_id=payment.user_id,
@@ -642,6 +642,7 @@ class PaymentCreation:
             stripe_customer_id=payment.stripe_customer_id,
             refunded_cents=payment.refunded_cents,
             late_charge=payment.late_charge,
+            cancel_attempt=payment.cancel_attempt,
             idempotency_key_id=payment.idempotency_key_id,
             created_at=payment.created_at,
             updated_at=now,
@@ -675,11 +676,11 @@ class PaymentCreation:
         return response
 
     async def _record_outcome(
-        self, payment: Row[Any], result: StripeResult, key_id: int | None, render: Renderer
+        self, payment: PaymentRecord, result: StripeResult, key_id: int | None, render: Renderer
     ) -> StoredResponse:
         """Transaction 2, every case: records what Stripe said (if the payment is still in
         doubt), answers from the payment as recorded and stores or releases the key."""
-        recorded: PaymentRow = payment
+        recorded: PaymentRecord = payment
         async with self.db.transaction() as conn:
             if payment.state in UNSETTLED:
                 recorded = await record_stripe_result(

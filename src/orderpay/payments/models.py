@@ -1,6 +1,7 @@
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapped, mapped_column
 
 from orderpay.db import Base, BigId, UTCDateTime
@@ -112,3 +114,56 @@ class Payment(Base):
 
 # Core's view of each table, typed once for the repositories' statements.
 payments_table = cast(Table, Payment.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One row of `payments`, as the repositories return it, or as Create Payment's
+    one-statement recording writes it (the row it inserted with Stripe's answer applied,
+    known without reading it back)."""
+
+    id: int
+    order_id: int
+    user_id: int
+    state: PaymentState
+    amount_cents: int
+    currency: str
+    application_fee_cents: int | None
+    destination_account_id: str | None
+    stripe_payment_method_id: str | None
+    stripe_customer_id: str | None
+    stripe_payment_intent_id: str | None
+    card_brand: str | None
+    card_last4: str | None
+    refunded_cents: int
+    failure_code: str | None
+    failure_message: str | None
+    next_action: str | None
+    intent_to_cancel: bool
+    late_charge: bool
+    cancel_attempt: int
+    idempotency_key_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentWithOrderRecord(PaymentRecord):
+    """A payment with its order's customer and business, for access checks."""
+
+    customer_id: int
+    business_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BegunPaymentRecord(PaymentRecord):
+    """The payment Create Payment's one-statement begin inserted, with the payer's email and
+    Stripe customer it read on the way (one object per statement: the hot path)."""
+
+    payer_email: str
+    payer_stripe_customer_id: str | None
+
+
+def payment_record(row: Row[Any]) -> PaymentRecord:
+    """A row of `payments_table` (all of its columns, no other) as a PaymentRecord."""
+    return PaymentRecord(**{**row._mapping, "state": PaymentState(row.state)})

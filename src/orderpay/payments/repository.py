@@ -9,6 +9,7 @@ UPDATE/INSERT can take its SET/VALUES columns from the execution parameters.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -45,9 +46,17 @@ from sqlalchemy.types import TypeEngine
 from orderpay.businesses.models import businesses_table
 from orderpay.db import Database, utcnow
 from orderpay.idempotency.models import idempotency_keys_table
-from orderpay.orders.models import orders_table
+from orderpay.orders.models import OrderState, orders_table
 from orderpay.payments import rules
-from orderpay.payments.models import LIVE_STATES, payments_table
+from orderpay.payments.models import (
+    LIVE_STATES,
+    BegunPaymentRecord,
+    PaymentRecord,
+    PaymentState,
+    PaymentWithOrderRecord,
+    payment_record,
+    payments_table,
+)
 from orderpay.users.models import users_table
 
 payments = payments_table
@@ -106,9 +115,27 @@ _PAYER = _payer_statement(lock=False)
 _PAYER_LOCKED = _payer_statement(lock=True)
 
 
+@dataclass(frozen=True, slots=True)
+class PayerAndOrder:
+    """What `payer_and_order` reads: the caller, their order and its business's Connect
+    terms, and whether the payment method is a saved card of theirs or of someone else."""
+
+    user_id: int
+    email: str
+    stripe_customer_id: str | None
+    order_id: int
+    order_state: OrderState
+    total_cents: int
+    currency: str
+    stripe_account_id: str | None
+    commission_bps: int
+    card_mine: bool
+    card_elsewhere: bool
+
+
 async def payer_and_order(
     conn: AsyncConnection, *, token_hash: str, order_id: int, payment_method_id: str | None = None
-) -> Row[Any] | None:
+) -> PayerAndOrder | None:
     """The caller (by token) with their order, its business's Connect terms and whether
     `payment_method_id` is a saved card (`card_mine`, `card_elsewhere`), the order row
     locked (PostgreSQL) until the transaction ends: authentication, the order, its lock and
@@ -121,25 +148,28 @@ async def payer_and_order(
         "b_order_id": order_id,
         "b_payment_method_id": payment_method_id,
     }
-    row: Row[Any] | None = (await conn.execute(query, params)).first()
-    return row
+    row = (await conn.execute(query, params)).first()
+    return None if row is None else PayerAndOrder(**row._mapping)
 
 
 _INSERT_PAYMENT = insert(payments).returning(payments)
 
 
-async def insert_payment(conn: AsyncConnection, **values: Any) -> Row[Any]:
+async def insert_payment(conn: AsyncConnection, **values: Any) -> PaymentRecord:
     now = utcnow()
     result = await conn.execute(_INSERT_PAYMENT, {"created_at": now, "updated_at": now, **values})
-    row: Row[Any] = result.one()
-    return row
+    return payment_record(result.one())
 
 
-async def live_payment(conn: AsyncConnection, *, order_id: int) -> Row[Any] | None:
+def _first(row: Row[Any] | None) -> PaymentRecord | None:
+    return None if row is None else payment_record(row)
+
+
+async def live_payment(conn: AsyncConnection, *, order_id: int) -> PaymentRecord | None:
     query = select(payments).where(
         payments.c.order_id == order_id, payments.c.state.in_(LIVE_STATES)
     )
-    return (await conn.execute(query)).first()
+    return _first((await conn.execute(query)).first())
 
 
 async def live_payment_state(conn: AsyncConnection, *, order_id: int) -> str | None:
@@ -164,15 +194,12 @@ async def transition(
     to_state: str,
     from_states: tuple[str, ...],
     **fields: Any,
-) -> Row[Any] | None:
+) -> PaymentRecord | None:
     """Compare-and-set: moves the payment only from one of `from_states`, so two settlers
     racing (a webhook and a GET, two processes) write once and a final state never moves back.
     Returns the updated row, or None when the payment was not in one of those states."""
     params = {"b_payment_id": payment_id, "state": to_state, "updated_at": utcnow(), **fields}
-    row: Row[Any] | None = (
-        await conn.execute(_transition_statement(tuple(from_states)), params)
-    ).first()
-    return row
+    return _first((await conn.execute(_transition_statement(tuple(from_states)), params)).first())
 
 
 @cache
@@ -213,7 +240,7 @@ async def order_state(conn: AsyncConnection, *, order_id: int) -> str | None:
 
 async def record_late_charge(
     conn: AsyncConnection, *, payment_id: int, from_states: tuple[str, ...], **fields: Any
-) -> Row[Any] | None:
+) -> PaymentRecord | None:
     """Marks an ended payment as charged late (compare-and-set: once), with what Stripe
     charged. None when it is no longer in `from_states` or was already marked."""
     query = (
@@ -226,19 +253,17 @@ async def record_late_charge(
         .values(late_charge=True, intent_to_cancel=False, updated_at=utcnow(), **fields)
         .returning(payments)
     )
-    row: Row[Any] | None = (await conn.execute(query)).first()
-    return row
+    return _first((await conn.execute(query)).first())
 
 
-async def clear_intent_to_cancel(conn: AsyncConnection, *, payment_id: int) -> Row[Any] | None:
+async def clear_intent_to_cancel(conn: AsyncConnection, *, payment_id: int) -> PaymentRecord | None:
     query = (
         update(payments)
         .where(payments.c.id == payment_id, payments.c.intent_to_cancel)
         .values(intent_to_cancel=False, updated_at=utcnow())
         .returning(payments)
     )
-    row: Row[Any] | None = (await conn.execute(query)).first()
-    return row
+    return _first((await conn.execute(query)).first())
 
 
 async def cancel_attempt(conn: AsyncConnection, *, payment_id: int) -> int:
@@ -259,22 +284,22 @@ async def next_cancel_attempt(conn: AsyncConnection, *, payment_id: int, failed:
     return await cancel_attempt(conn, payment_id=payment_id)
 
 
-async def with_intent_to_cancel(conn: AsyncConnection) -> list[Row[Any]]:
+async def with_intent_to_cancel(conn: AsyncConnection) -> list[PaymentRecord]:
     query = select(payments).where(payments.c.intent_to_cancel).order_by(payments.c.id)
-    return list(await conn.execute(query))
+    return [payment_record(row) for row in await conn.execute(query)]
 
 
-async def late_charges_owed(conn: AsyncConnection) -> list[Row[Any]]:
+async def late_charges_owed(conn: AsyncConnection) -> list[PaymentRecord]:
     """Late charges not yet refunded in full (their refund failed, or was never sent)."""
     query = (
         select(payments)
         .where(payments.c.late_charge, payments.c.refunded_cents < payments.c.amount_cents)
         .order_by(payments.c.id)
     )
-    return list(await conn.execute(query))
+    return [payment_record(row) for row in await conn.execute(query)]
 
 
-async def charged_payments_of_rejected_orders(conn: AsyncConnection) -> list[Row[Any]]:
+async def charged_payments_of_rejected_orders(conn: AsyncConnection) -> list[PaymentRecord]:
     """Payments still holding money (succeeded, partly refunded) of orders that were
     rejected: all of it should be on its way back."""
     query = (
@@ -287,7 +312,7 @@ async def charged_payments_of_rejected_orders(conn: AsyncConnection) -> list[Row
         )
         .order_by(payments.c.id)
     )
-    return list(await conn.execute(query))
+    return [payment_record(row) for row in await conn.execute(query)]
 
 
 async def unmark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
@@ -298,38 +323,42 @@ async def unmark_order_paid(conn: AsyncConnection, *, order_id: int) -> None:
     )
 
 
-async def by_id(conn: AsyncConnection, payment_id: int) -> Row[Any] | None:
-    return (await conn.execute(select(payments).where(payments.c.id == payment_id))).first()
+async def by_id(conn: AsyncConnection, payment_id: int) -> PaymentRecord | None:
+    return _first((await conn.execute(select(payments).where(payments.c.id == payment_id))).first())
 
 
-async def by_known_id(conn: AsyncConnection, payment_id: int) -> Row[Any]:
+async def by_known_id(conn: AsyncConnection, payment_id: int) -> PaymentRecord:
     """A payment known to exist (payments are never deleted)."""
-    return (await conn.execute(select(payments).where(payments.c.id == payment_id))).one()
+    query = select(payments).where(payments.c.id == payment_id)
+    return payment_record((await conn.execute(query)).one())
 
 
-async def by_intent_id(conn: AsyncConnection, intent_id: str) -> Row[Any] | None:
+async def by_intent_id(conn: AsyncConnection, intent_id: str) -> PaymentRecord | None:
     query = select(payments).where(payments.c.stripe_payment_intent_id == intent_id)
-    return (await conn.execute(query)).first()
+    return _first((await conn.execute(query)).first())
 
 
-async def by_idempotency_key(conn: AsyncConnection, key_id: int) -> Row[Any] | None:
+async def by_idempotency_key(conn: AsyncConnection, key_id: int) -> PaymentRecord | None:
     query = select(payments).where(payments.c.idempotency_key_id == key_id)
-    return (await conn.execute(query)).first()
+    return _first((await conn.execute(query)).first())
 
 
-async def with_order(conn: AsyncConnection, payment_id: int) -> Row[Any] | None:
+async def with_order(conn: AsyncConnection, payment_id: int) -> PaymentWithOrderRecord | None:
     """The payment with its order's customer and business, for access checks."""
     query = (
         select(payments, orders.c.customer_id, orders.c.business_id)
         .join(orders, orders.c.id == payments.c.order_id)
         .where(payments.c.id == payment_id)
     )
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return PaymentWithOrderRecord(**{**row._mapping, "state": PaymentState(row.state)})
 
 
 async def for_order(
     conn: AsyncConnection, *, order_id: int, limit: int, offset: int
-) -> list[Row[Any]]:
+) -> list[PaymentRecord]:
     query = (
         select(payments)
         .where(payments.c.order_id == order_id)
@@ -337,7 +366,7 @@ async def for_order(
         .limit(limit)
         .offset(offset)
     )
-    return list(await conn.execute(query))
+    return [payment_record(row) for row in await conn.execute(query)]
 
 
 async def count_for_order(conn: AsyncConnection, *, order_id: int) -> int:
@@ -345,13 +374,13 @@ async def count_for_order(conn: AsyncConnection, *, order_id: int) -> int:
     return (await conn.execute(query)).scalar_one()
 
 
-async def unsettled(conn: AsyncConnection, *, updated_before: datetime) -> list[Row[Any]]:
+async def unsettled(conn: AsyncConnection, *, updated_before: datetime) -> list[PaymentRecord]:
     query = (
         select(payments)
         .where(payments.c.state.in_(UNSETTLED_STATES), payments.c.updated_at < updated_before)
         .order_by(payments.c.id)
     )
-    return list(await conn.execute(query))
+    return [payment_record(row) for row in await conn.execute(query)]
 
 
 # -- PostgreSQL: each of Create Payment's two transactions as one statement --------------
@@ -488,7 +517,7 @@ async def begin_payment(
     idempotency_key: str | None,
     request_hash: str | None,
     now: datetime,
-) -> Row[Any] | None:
+) -> BegunPaymentRecord | None:
     """Create Payment's first transaction in one statement, for the common case: on
     PostgreSQL, where one statement is its own transaction, `begin_payment_on` an
     autocommit connection of its own. Elsewhere (SQLite) None at once, nothing done (not
@@ -520,7 +549,7 @@ async def begin_payment_on(
     idempotency_key: str | None,
     request_hash: str | None,
     now: datetime,
-) -> Row[Any] | None:
+) -> BegunPaymentRecord | None:
     """PostgreSQL, on an autocommit connection: Create Payment's first transaction in one
     statement, for the common case. It authenticates the token, locks the order, checks it is
     payable and that the card may be used (the rules of payments/rules.py, which the
@@ -541,8 +570,11 @@ async def begin_payment_on(
             "now": now,
         },
     )
-    row: Row[Any] | None = result.first()
-    return row
+    row = result.first()
+    if row is None:
+        return None
+    # One object for the statement's one row: the hot path.
+    return BegunPaymentRecord(**{**row._mapping, "state": PaymentState(row.state)})
 
 
 _RECORD_OUTCOME = text("""

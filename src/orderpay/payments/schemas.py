@@ -18,7 +18,7 @@ from orderpay.api.documents import (
 from orderpay.errors import Unprocessable
 from orderpay.idempotency.service import StoredResponse
 from orderpay.payments.create import PaymentOutcome, PaymentSource
-from orderpay.payments.states import PaymentRow
+from orderpay.payments.models import PaymentRecord
 
 ATTRIBUTES = ("stripe_token", "stripe_payment_method_id")
 # The payment's fields that are relationships (documents.pointer_of): a service's error about
@@ -63,7 +63,7 @@ def parse_create(document: dict[str, Any]) -> tuple[int | None, PaymentSource]:
     return parse_id(order_id), PaymentSource(stripe_token=token, saved_payment_method_id=saved)
 
 
-def payment_resource(payment: PaymentRow, client_secret: str | None = None) -> dict[str, Any]:
+def payment_resource(payment: PaymentRecord, client_secret: str | None = None) -> dict[str, Any]:
     return {
         "type": "payments",
         "id": str(payment.id),

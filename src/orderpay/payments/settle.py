@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay import logs
@@ -25,11 +24,10 @@ from orderpay.errors import NotFound
 from orderpay.payments import repository
 from orderpay.payments.accounting import ChargeAccounting
 from orderpay.payments.create import create_intent, refused_by_stripe
-from orderpay.payments.models import PaymentState
+from orderpay.payments.models import PaymentRecord, PaymentState, PaymentWithOrderRecord
 from orderpay.payments.states import (
     STRIPE_FAILED,
     UNSETTLED,
-    PaymentRow,
     StripeFailure,
     StripeResult,
     intent_mismatch,
@@ -79,7 +77,7 @@ class PaymentSettlement:
 
     async def stripe_truth(
         self,
-        payment: PaymentRow,
+        payment: PaymentRecord,
         *,
         mode: SettleMode,
         abandon_after_seconds: float | None = None,
@@ -164,7 +162,7 @@ class PaymentSettlement:
             return StripeResult(unavailable=True)
         return StripeResult(intent=intent)
 
-    def _create_failed_in_stripe(self, payment: PaymentRow, exc: StripeUnavailable) -> bool:
+    def _create_failed_in_stripe(self, payment: PaymentRecord, exc: StripeUnavailable) -> bool:
         """Stripe answers the create with the 5xx it *saved* for the payment's key
         (Idempotent-Replayed: the first create itself failed inside Stripe, and created
         nothing), and its search, old enough now to show any PaymentIntent made for the
@@ -179,7 +177,7 @@ class PaymentSettlement:
             and utcnow() - payment.created_at >= old_enough
         )
 
-    async def _cancel(self, payment: PaymentRow, intent: IntentSnapshot) -> IntentSnapshot:
+    async def _cancel(self, payment: PaymentRecord, intent: IntentSnapshot) -> IntentSnapshot:
         """Cancels a PaymentIntent that has not charged (accounting.cancel_in_stripe: a
         refused cancel, or one Stripe failed and stored, is settled from what the PaymentIntent
         is now: succeeded stays a charge; still cancelable stays in doubt)."""
@@ -187,11 +185,11 @@ class PaymentSettlement:
 
     async def settle(
         self,
-        payment: PaymentRow,
+        payment: PaymentRecord,
         *,
         mode: SettleMode,
         abandon_after_seconds: float | None = None,
-    ) -> PaymentRow:
+    ) -> PaymentRecord:
         """Records Stripe's truth about a payment in doubt, and does what its end calls for."""
         if payment.state not in UNSETTLED:
             return payment
@@ -223,7 +221,7 @@ class PaymentSettlement:
 
     # -- reading ----------------------------------------------------------------------------
 
-    async def get(self, *, user_id: int, payment_id: int) -> tuple[PaymentRow, str | None]:
+    async def get(self, *, user_id: int, payment_id: int) -> tuple[PaymentRecord, str | None]:
         """A payment its customer or a member of its business may see, refreshed from Stripe
         when not final; with the client_secret while it awaits 3-D Secure, for its customer
         only (the secret lets its holder confirm the PaymentIntent)."""
@@ -231,7 +229,7 @@ class PaymentSettlement:
             row = await repository.with_order(conn, payment_id)
             if row is None or not await self._may_see(conn, row, user_id):
                 raise NotFound("No such payment.")
-        payment: PaymentRow = row
+        payment: PaymentRecord = row
         client_secret = None
         if payment.state in UNSETTLED:
             result = await self.stripe_truth(payment, mode="refresh")
@@ -251,7 +249,9 @@ class PaymentSettlement:
                     client_secret = result.intent.client_secret
         return payment, client_secret
 
-    async def _may_see(self, conn: AsyncConnection, row: Row[Any], user_id: int) -> bool:
+    async def _may_see(
+        self, conn: AsyncConnection, row: PaymentWithOrderRecord, user_id: int
+    ) -> bool:
         if row.customer_id == user_id:
             return True
         return await businesses_repository.is_member(
@@ -274,7 +274,7 @@ class PaymentSettlement:
                 settled = await self.settle(
                     payment, mode="reconcile", abandon_after_seconds=abandon_after_seconds
                 )
-            key = settled.state
+            key = settled.state.value  # a plain str: the counts are JSON (orjson keys)
             counts[key] = counts.get(key, 0) + 1
             counts["settled" if settled.state != payment.state else "unchanged"] += 1
         return counts

@@ -12,16 +12,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.errors import OrderpayError
 from orderpay.metrics import LATE_CHARGES, STRIPE_MISMATCHES
 from orderpay.payments import repository
-from orderpay.payments.models import PaymentState
+from orderpay.payments.models import PaymentRecord, PaymentState
 from orderpay.refunds import repository as refunds_repository
 from orderpay.refunds.models import RefundState
 from orderpay.stripe_gateway import (
@@ -79,42 +77,7 @@ class StripeResult:
     unavailable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedPayment:
-    """A payment as Create Payment's one-statement recording writes it (the row it inserted
-    with Stripe's answer applied), known without reading it back: what the client is
-    answered from. Everything that takes a payment row takes this too (`PaymentRow`)."""
-
-    id: int
-    order_id: int
-    user_id: int
-    state: str
-    amount_cents: int
-    currency: str
-    application_fee_cents: int | None
-    destination_account_id: str | None
-    stripe_payment_method_id: str | None
-    stripe_customer_id: str | None
-    stripe_payment_intent_id: str | None
-    card_brand: str | None
-    card_last4: str | None
-    refunded_cents: int
-    failure_code: str | None
-    failure_message: str | None
-    next_action: str | None
-    intent_to_cancel: bool
-    late_charge: bool
-    idempotency_key_id: int | None
-    created_at: datetime
-    updated_at: datetime
-
-
-# A payment as read from the database (a row of payments_table, possibly with more columns)
-# or as just recorded in one statement.
-PaymentRow = Row[Any] | RecordedPayment
-
-
-def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
+def state_of(intent: IntentSnapshot) -> tuple[PaymentState, str | None, str | None]:
     """Our payment state for a PaymentIntent status, with the failure reason if any."""
     status = intent.status
     if status == "succeeded":
@@ -130,7 +93,9 @@ def state_of(intent: IntentSnapshot) -> tuple[str, str | None, str | None]:
     return S.PROCESSING, None, None
 
 
-def intent_fields(payment: PaymentRow, intent: IntentSnapshot) -> tuple[str, dict[str, Any]]:
+def intent_fields(
+    payment: PaymentRecord, intent: IntentSnapshot
+) -> tuple[PaymentState, dict[str, Any]]:
     """(state, columns) of the payment once Stripe's view of its PaymentIntent is applied."""
     state, failure_code, failure_message = state_of(intent)
     return state, {
@@ -147,7 +112,7 @@ def intent_fields(payment: PaymentRow, intent: IntentSnapshot) -> tuple[str, dic
 
 
 def intent_mismatch(
-    payment: PaymentRow, intent: IntentSnapshot, installation_id: str
+    payment: PaymentRecord, intent: IntentSnapshot, installation_id: str
 ) -> str | None:
     """Why this PaymentIntent is not the payment's, or None when it is. A PaymentIntent
     found by id, by metadata or in a webhook may belong to another database on the same Stripe
@@ -171,7 +136,7 @@ def intent_mismatch(
     return None
 
 
-def state_after_refunds(payment: Row[Any], refunded_cents: int) -> str:
+def state_after_refunds(payment: PaymentRecord, refunded_cents: int) -> PaymentState:
     """The payment's state once `refunded_cents` (its succeeded refunds) are taken back."""
     if payment.state == S.DISPUTED:
         return S.DISPUTED
@@ -180,7 +145,7 @@ def state_after_refunds(payment: Row[Any], refunded_cents: int) -> str:
         if refunded_cents >= payment.amount_cents:
             return S.REFUNDED
         return S.FAILED if payment.state == S.REFUNDED else payment.state
-    state: str = payment.state
+    state = payment.state
     if state not in CHARGED:
         return state
     if refunded_cents == 0:
@@ -189,8 +154,8 @@ def state_after_refunds(payment: Row[Any], refunded_cents: int) -> str:
 
 
 async def record_stripe_result(
-    conn: AsyncConnection, *, payment: PaymentRow, result: StripeResult, installation_id: str
-) -> PaymentRow:
+    conn: AsyncConnection, *, payment: PaymentRecord, result: StripeResult, installation_id: str
+) -> PaymentRecord:
     """Records what Stripe told us about a payment in doubt: its PaymentIntent
     (`record_intent`) or a definite failure (compare-and-set too); unchanged when Stripe
     told us nothing usable."""
@@ -214,8 +179,8 @@ async def record_stripe_result(
 
 
 async def record_intent(
-    conn: AsyncConnection, *, payment: PaymentRow, intent: IntentSnapshot, installation_id: str
-) -> PaymentRow:
+    conn: AsyncConnection, *, payment: PaymentRecord, intent: IntentSnapshot, installation_id: str
+) -> PaymentRecord:
     """Applies Stripe's view of the PaymentIntent to the payment (compare-and-set); marks
     the order paid when the payment becomes `succeeded`. A PaymentIntent that is not the
     payment's changes nothing (the payment stays as it is, in doubt if it was)."""
@@ -273,8 +238,8 @@ async def record_intent(
 
 
 async def _record_late_charge(
-    conn: AsyncConnection, *, payment: PaymentRow, fields: dict[str, Any]
-) -> PaymentRow:
+    conn: AsyncConnection, *, payment: PaymentRecord, fields: dict[str, Any]
+) -> PaymentRecord:
     """A charge on a payment that is not its order's payment: recorded (once: compare-and-set
     on `late_charge`) with a pending refund of all of it, in the same transaction, so the
     refund is owed from the moment the charge is known. RefundService sends it."""

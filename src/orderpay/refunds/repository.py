@@ -10,6 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import utcnow
+from orderpay.payments.models import PaymentRecord, payment_record
 from orderpay.payments.models import payments_table as payments
 from orderpay.refunds.models import RefundRecord, RefundState
 from orderpay.refunds.models import refunds_table as refunds
@@ -19,14 +20,15 @@ def _refund(row: Row[Any]) -> RefundRecord:
     return RefundRecord(**{**row._mapping, "state": RefundState(row.state)})
 
 
-async def lock_payment(conn: AsyncConnection, payment_id: int) -> Row[Any] | None:
+async def lock_payment(conn: AsyncConnection, payment_id: int) -> PaymentRecord | None:
     """The payment, its row locked until the transaction ends (PostgreSQL; SQLite's
     transactions are serialized by BEGIN IMMEDIATE): every change to its refunds and to its
     refunded amount happens under this lock, so concurrent refunds add up."""
     query = select(payments).where(payments.c.id == payment_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else payment_record(row)
 
 
 async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> int:
@@ -37,12 +39,14 @@ async def total(conn: AsyncConnection, payment_id: int, state: RefundState) -> i
     return total_cents
 
 
-async def unreserved(conn: AsyncConnection, payment: Row[Any]) -> int:
+async def unreserved(conn: AsyncConnection, payment: PaymentRecord) -> int:
     """What of the payment is neither refunded nor reserved by a pending refund: what may
     still be refunded."""
-    amount_cents: int = payment.amount_cents
-    refunded_cents: int = payment.refunded_cents
-    return amount_cents - refunded_cents - await total(conn, payment.id, RefundState.PENDING)
+    return (
+        payment.amount_cents
+        - payment.refunded_cents
+        - await total(conn, payment.id, RefundState.PENDING)
+    )
 
 
 async def pending_for_payment(conn: AsyncConnection, payment_id: int) -> list[RefundRecord]:
@@ -86,14 +90,14 @@ async def transition(
 
 async def set_refunded(
     conn: AsyncConnection, *, payment_id: int, refunded_cents: int, state: str
-) -> Row[Any]:
+) -> PaymentRecord:
     result = await conn.execute(
         update(payments)
         .where(payments.c.id == payment_id)
         .values(refunded_cents=refunded_cents, state=state, updated_at=utcnow())
         .returning(*payments.c)
     )
-    return result.one()
+    return payment_record(result.one())
 
 
 async def by_id(conn: AsyncConnection, refund_id: int) -> RefundRecord | None:

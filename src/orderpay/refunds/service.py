@@ -17,16 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, TypeVar
-
-from sqlalchemy.engine import Row
+from typing import TypeVar
 
 from orderpay import logs
 from orderpay.businesses import repository as businesses_repository
 from orderpay.db import Database, utcnow
 from orderpay.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from orderpay.payments import repository as payments_repository
-from orderpay.payments.models import PaymentState
+from orderpay.payments.models import PaymentRecord, PaymentState
 from orderpay.payments.states import state_after_refunds
 from orderpay.refunds import repository
 from orderpay.refunds.models import RefundRecord, RefundState
@@ -113,7 +111,7 @@ class RefundService:
         amount_cents: int | None,
         reason: str | None,
         idempotency_key_id: int | None = None,
-    ) -> tuple[RefundRecord, Row[Any]]:
+    ) -> tuple[RefundRecord, PaymentRecord]:
         """A member of the order's business refunds (part of) a payment. With an
         Idempotency-Key, a retry finishes the refund the key reserved, never a second one."""
         async with self.db.connect() as conn:
@@ -210,7 +208,7 @@ class RefundService:
                 idempotency_key_id=idempotency_key_id,
             )
 
-    async def send(self, refund: RefundRecord) -> tuple[RefundRecord, Row[Any]]:
+    async def send(self, refund: RefundRecord) -> tuple[RefundRecord, PaymentRecord]:
         """Sends a pending refund to Stripe under its own key (a resend is a replay) and
         records what Stripe answers; a refund no longer pending is returned as it is."""
         logs.bind(refund_id=refund.id, payment_id=refund.payment_id)
@@ -218,13 +216,16 @@ class RefundService:
             payment = _existing(await payments_repository.by_id(conn, refund.payment_id), "payment")
         if refund.state != R.PENDING:
             return refund, payment
+        # Only a charged payment is refunded, and a charge is recorded with its PaymentIntent.
+        intent_id = payment.stripe_payment_intent_id
+        assert intent_id is not None, f"payment {payment.id}: refunded without a PaymentIntent"
         try:
             async with asyncio.timeout(self.settings.stripe_deadline_seconds):
                 found = None
                 if utcnow() - refund.created_at > RESEND_MAX_AGE:
                     try:
                         found = await self.gateway.find_refund(
-                            refund_id=refund.id, intent_id=payment.stripe_payment_intent_id
+                            refund_id=refund.id, intent_id=intent_id
                         )
                     except (StripeRejected, CardDeclined):
                         # A refused read (a rotated or restricted key) says nothing about
@@ -233,7 +234,7 @@ class RefundService:
                         raise StripeUnavailable("stripe_unavailable", "lookup refused") from None
                 stripe_refund = found or await self.gateway.create_refund(
                     refund_id=refund.id,
-                    intent_id=payment.stripe_payment_intent_id,
+                    intent_id=intent_id,
                     amount=refund.amount_cents,
                     reason=refund.reason,
                     connect=payment.destination_account_id is not None,
@@ -264,7 +265,7 @@ class RefundService:
         state: RefundState,
         stripe_refund_id: str | None,
         from_states: tuple[RefundState, ...] | None = None,
-    ) -> tuple[RefundRecord, Row[Any]]:
+    ) -> tuple[RefundRecord, PaymentRecord]:
         """Moves the refund to `state` (compare-and-set) and recomputes the payment's refunded
         amount and state from its succeeded refunds, all under the payment's row lock."""
         async with self.db.transaction() as conn:
@@ -321,8 +322,10 @@ class RefundService:
         await self._record(refund_id=refund.id, state=state, stripe_refund_id=stripe_refund.id)
         return True
 
-    async def refresh_from_stripe(self, payment: Row[Any]) -> None:
+    async def refresh_from_stripe(self, payment: PaymentRecord) -> None:
         """Records every refund of the payment's PaymentIntent as Stripe holds it now."""
+        if payment.stripe_payment_intent_id is None:
+            return  # no PaymentIntent, nothing charged: nothing to refund
         async with asyncio.timeout(self.settings.stripe_deadline_seconds):
             stripe_refunds = await self.gateway.refunds_of(payment.stripe_payment_intent_id)
         for stripe_refund in stripe_refunds:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderpay.db import Database, utcnow
@@ -26,6 +25,7 @@ from orderpay.errors import BadRequest
 from orderpay.metrics import WEBHOOK_EVENTS
 from orderpay.payments import repository as payments_repository
 from orderpay.payments.accounting import ChargeAccounting
+from orderpay.payments.models import PaymentRecord
 from orderpay.payments.states import ALLOWED_FROM, UNSETTLED, record_intent
 from orderpay.refunds.service import RefundService
 from orderpay.settings import Settings
@@ -243,7 +243,7 @@ class WebhookService:
 
     async def _payment_for(
         self, conn: AsyncConnection, intent_id: str, metadata: dict[str, str]
-    ) -> Row | None:
+    ) -> PaymentRecord | None:
         payment = await payments_repository.by_intent_id(conn, intent_id)
         if payment is not None:
             return payment
