@@ -54,13 +54,12 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 import aiohttp
+from bench.seed import seed
 from sqlalchemy import text
 
-from orderpay.businesses.service import create_business, create_product
 from orderpay.db import Database
 from orderpay.installation.repository import installation_id
 from orderpay.stripe_gateway import METADATA_INSTALLATION_ID
-from orderpay.users.service import create_user
 
 from .fault_proxy import Fault, FaultProxy, ProxyRecord
 from .money import charge_problems
@@ -631,69 +630,6 @@ class NamespacedHosts:
             self.topology.stop()
 
 
-# -- seeding ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Seeded:
-    tokens: list[str]
-    orders: list[tuple[int, int]]  # (order id, index into tokens), in id order
-
-
-async def seed_orders(database_url: str, *, customers: int, orders: int) -> Seeded:
-    """`customers` users, a restaurant with a Connect account, and `orders` pending orders of
-    2 x 10.00 + 3.50 inserted in bulk (PostgreSQL)."""
-    db = Database(database_url, pool_size=2)
-    try:
-        tokens: list[str] = []
-        user_ids: list[int] = []
-        for i in range(customers):
-            user_id, _, token = await create_user(db, email=f"soak{i}@example.test")
-            user_ids.append(user_id)
-            tokens.append(token)
-        business = await create_business(
-            db,
-            name="Soak Bistro",
-            currency="eur",
-            stripe_account_id="acct_soak",
-            commission_bps=1000,
-        )
-        product = await create_product(
-            db, business_id=int(business["id"]), name="Soak dish", price_cents=1000
-        )
-        index_of = {user_id: i for i, user_id in enumerate(user_ids)}
-        async with db.transaction() as conn:
-            await conn.execute(
-                text("""
-                    INSERT INTO orders (customer_id, business_id, state, currency,
-                                        subtotal_cents, shipping_cost_cents, total_cents,
-                                        notes, created_at, updated_at)
-                    SELECT (CAST(:user_ids AS bigint[]))[1 + g % :n_users], :business_id,
-                           'pending_payment', 'eur', 2000, 350, 2350, NULL, now(), now()
-                    FROM generate_series(0, :n - 1) AS g
-                """),
-                {
-                    "user_ids": user_ids,
-                    "n_users": len(user_ids),
-                    "business_id": int(business["id"]),
-                    "n": orders,
-                },
-            )
-            await conn.execute(
-                text("""
-                    INSERT INTO order_elements (order_id, product_id, name, quantity,
-                                                unit_price_cents, total_cents)
-                    SELECT id, :product_id, 'Soak dish', 2, 1000, 2000 FROM orders
-                """),
-                {"product_id": int(product["id"])},
-            )
-            rows = await conn.execute(text("SELECT id, customer_id FROM orders ORDER BY id"))
-            order_list = [(int(row.id), index_of[int(row.customer_id)]) for row in rows]
-        return Seeded(tokens, order_list)
-    finally:
-        await db.dispose()
-
-
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -857,7 +793,8 @@ async def _run_soak(config: SoakConfig, topology: Topology) -> SoakReport:
     report.failover_wanted = config.failover_at_attempts is not None
     # Enough orders for every attempt to be a new customer's (most customers make 1-2).
     n_orders = config.attempts + 200
-    seeded = await seed_orders(topology.database_url, customers=config.customers, orders=n_orders)
+    # The bench's seeding: customers, a restaurant with a Connect account, orders in bulk.
+    seeded = await seed(topology.database_url, users=config.customers, orders=n_orders)
     log(f"soak: seed {config.seed}; {n_orders} orders seeded in {time.monotonic() - began:.1f}s")
     db = Database(topology.database_url, pool_size=2)
     try:
